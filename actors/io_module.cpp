@@ -1,0 +1,110 @@
+#include "actors/io_module.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+#include <caf/settings.hpp>
+
+namespace actorstreams {
+
+struct io_module::tracker {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::unordered_map<caf::actor_id, caf::weak_actor_ptr> actors;
+  bool closed = false;
+
+  void forget(caf::actor_id id) {
+    std::lock_guard guard{mtx};
+    actors.erase(id);
+    if (actors.empty())
+      cv.notify_all();
+  }
+};
+
+io_module::io_module(caf::actor_system& sys)
+  : sys_(sys), tracker_(std::make_shared<tracker>()) {
+  // nop
+}
+
+io_module::~io_module() {
+  io_.stop();
+}
+
+io_module* io_module::try_of(caf::actor_system& sys) noexcept {
+  if (!sys.has_network_manager())
+    return nullptr;
+  // subtype_ptr() returns `this`; CAF only hands it back typed as its own
+  // (never defined) net::middleman.
+  return reinterpret_cast<io_module*>(&sys.network_manager());
+}
+
+void io_module::track(const caf::strong_actor_ptr& actor) {
+  if (!actor)
+    return;
+  auto id = actor->id();
+  {
+    std::lock_guard guard{tracker_->mtx};
+    if (tracker_->closed) {
+      // Spawned during shutdown: do not let it outlive the system.
+      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+      return;
+    }
+    tracker_->actors.emplace(id, caf::actor_cast<caf::weak_actor_ptr>(actor));
+  }
+  std::weak_ptr<tracker> weak = tracker_;
+  actor->get()->attach_functor([weak, id] {
+    if (auto t = weak.lock())
+      t->forget(id);
+  });
+}
+
+void io_module::shutdown() {
+  std::vector<caf::strong_actor_ptr> live;
+  {
+    std::lock_guard guard{tracker_->mtx};
+    tracker_->closed = true;
+    for (auto& [id, weak] : tracker_->actors)
+      if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak))
+        live.push_back(std::move(strong));
+  }
+  for (auto& actor : live)
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  live.clear();
+  std::unique_lock guard{tracker_->mtx};
+  tracker_->cv.wait_for(guard, std::chrono::seconds{5},
+                        [this] { return tracker_->actors.empty(); });
+}
+
+caf::actor_system::module* io_module::make(caf::actor_system& sys,
+                                           caf::detail::type_list<>) {
+  return new io_module(sys);
+}
+
+void io_module::init(caf::actor_system_config& cfg) {
+  threads_ = caf::get_or(cfg, "actorstreams.io-threads", std::size_t{1});
+}
+
+void io_module::start() {
+  io_.start(threads_);
+}
+
+void io_module::stop() {
+  shutdown();
+  io_.stop();
+}
+
+caf::actor_system::module::id_t io_module::id() const {
+  return network_manager;
+}
+
+void* io_module::subtype_ptr() {
+  return this;
+}
+
+} // namespace actorstreams

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/detail/type_list.hpp>
+#include <caf/fwd.hpp>
+
+#include "net/io_threads.hpp"
+
+namespace actorstreams {
+
+/// The actor-system module that owns the Asio I/O threads and shuts down
+/// every actor actorstreams spawned.
+///
+/// Loaded by `actorstreams::config`. Option `actorstreams.io-threads`
+/// (default 1) sets the thread count. CAF 0.17 has a fixed set of module
+/// slots; this module takes the `network_manager` slot, which only the
+/// never-released libcaf_net would use.
+///
+/// Shutdown: `shutdown()` (called by `runtime`'s destructor, and by `stop()`
+/// when the system goes down) sends an exit to every tracked actor and waits
+/// for them, so their transports close before the I/O threads stop.
+class io_module : public caf::actor_system::module {
+public:
+  explicit io_module(caf::actor_system& sys);
+  ~io_module() override;
+
+  /// The module of `sys`, or nullptr if `sys` was not built from
+  /// `actorstreams::config`.
+  static io_module* try_of(caf::actor_system& sys) noexcept;
+
+  /// The I/O threads.
+  net::io_threads& io() noexcept { return io_; }
+
+  /// Remembers `actor` (weakly) so that `shutdown()` terminates it.
+  void track(const caf::strong_actor_ptr& actor);
+
+  /// Terminates every tracked actor and waits (at most a few seconds) until
+  /// they are gone. Idempotent.
+  void shutdown();
+
+  // -- caf::actor_system::module ---------------------------------------------
+
+  static caf::actor_system::module* make(caf::actor_system& sys,
+                                         caf::detail::type_list<>);
+
+  void start() override;
+  void stop() override;
+  void init(caf::actor_system_config& cfg) override;
+  id_t id() const override;
+  void* subtype_ptr() override;
+
+private:
+  struct tracker;
+
+  caf::actor_system& sys_;
+  net::io_threads io_;
+  std::size_t threads_ = 1;
+  std::shared_ptr<tracker> tracker_;
+};
+
+} // namespace actorstreams

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "net/transport.hpp"
+
+namespace actorstreams::net {
+
+class io_threads;
+
+/// Options every Asio transport takes.
+struct socket_options {
+  /// Read credit between the transport and its actor (see transport.hpp).
+  std::size_t read_window = default_read_window;
+};
+
+/// A TCP client: on `start`, resolves `host` and tries every address it
+/// resolves to (IPv4 and IPv6, in resolver order) until one connects;
+/// `connection_lost(connect_failed)` names every address tried.
+transport_ptr make_tcp_client(io_threads& io, std::string host, uint16_t port,
+                              socket_options opts = {});
+
+/// A Unix-domain stream socket client for `path`.
+transport_ptr make_unix_client(io_threads& io, std::string path,
+                               socket_options opts = {});
+
+/// Adopts a connected stream socket (TCP or Unix; asyncio's `sock=`).
+/// Ownership passes to the transport once `start` accepts the descriptor; a
+/// descriptor that is not a connected stream socket is reported as
+/// `connection_lost(invalid_argument)` and left alone.
+transport_ptr adopt_socket(io_threads& io, int fd, socket_options opts = {});
+
+/// A connection over two pipe ends, e.g. a child process's stdout and stdin
+/// (asyncio's `connect_read_pipe` and `connect_write_pipe` in one). Either
+/// descriptor may be -1. `write_eof` closes the write end. The transport
+/// owns both descriptors.
+transport_ptr make_pipe_transport(io_threads& io, int read_fd, int write_fd,
+                                  socket_options opts = {});
+
+/// Options of a listening socket.
+struct listen_options {
+  int backlog = 100;
+  bool reuse_address = true;
+  bool reuse_port = false;
+  /// Unix only: remove the socket file on close unless it was replaced
+  /// meanwhile (asyncio 3.13's cleanup_socket).
+  bool cleanup_socket = true;
+  socket_options accepted;
+};
+
+/// What a listener bound to.
+struct listen_result {
+  /// "127.0.0.1:8888", "[::1]:8888" or the socket path, one per socket.
+  std::vector<std::string> addresses;
+  /// The first socket's port (0 for Unix sockets).
+  uint16_t port = 0;
+};
+
+/// Accepts connections on one or more listening sockets.
+class listener {
+public:
+  /// Called once, on an I/O thread, when binding finished or failed.
+  using open_handler = std::function<void(caf::expected<listen_result>)>;
+  /// Called on an I/O thread for each accepted connection (not started).
+  using accept_handler = std::function<void(transport_ptr)>;
+
+  virtual ~listener();
+
+  /// Binds, listens and starts accepting.
+  virtual void open(open_handler on_open, accept_handler on_accept) = 0;
+
+  /// Stops accepting and closes the listening sockets. Idempotent.
+  virtual void close() = 0;
+};
+
+using listener_ptr = std::shared_ptr<listener>;
+
+/// Listens on every address `host` resolves to ("" or "0.0.0.0"/"::" for
+/// all interfaces). Port 0 picks a free port per socket.
+listener_ptr make_tcp_listener(io_threads& io, std::string host, uint16_t port,
+                               listen_options opts = {});
+
+/// Listens on a Unix socket at `path`. A stale socket file there is
+/// replaced (as asyncio does); any other file makes it fail with bind_failed.
+listener_ptr make_unix_listener(io_threads& io, std::string path,
+                                listen_options opts = {});
+
+} // namespace actorstreams::net

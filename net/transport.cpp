@@ -1,0 +1,9 @@
+#include "net/transport.hpp"
+
+namespace actorstreams::net {
+
+protocol::~protocol() = default;
+
+transport::~transport() = default;
+
+} // namespace actorstreams::net

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+
+#include "streams/bytes.hpp"
+
+namespace actorstreams::net {
+
+/// Receives a transport's events: asyncio's `Protocol` (what
+/// `StreamReaderProtocol` is to a `StreamReader`).
+///
+/// A transport calls these from its own threads (an I/O thread, or another
+/// actor's thread for in-memory transports), one at a time and in order.
+/// Implementations must be thread-safe, must not block and must not call
+/// back into the transport; the connection actor's implementation turns each
+/// event into a message to itself.
+class protocol {
+public:
+  virtual ~protocol();
+
+  /// The transport is connected and reading. Called at most once, first.
+  virtual void connection_made() = 0;
+
+  /// Bytes arrived. The receiver must call `transport::consumed(n)` once it
+  /// has taken them, to return the read credit.
+  virtual void data_received(bytes data) = 0;
+
+  /// The peer will send no more data (TCP FIN, pipe closed).
+  virtual void eof_received() = 0;
+
+  /// The write buffer fell to the level given to `transport::notify_writable`.
+  virtual void resume_writing() = 0;
+
+  /// Final event: the transport is closed. `reason` is none after a local
+  /// close or abort, and a `stream_errc` error (connection_reset,
+  /// connect_failed, ...) when it broke or never connected.
+  virtual void connection_lost(caf::error reason) = 0;
+};
+
+/// A byte stream under a connection actor: asyncio's `Transport`.
+///
+/// actorstreams ships TCP, Unix-socket, adopted-socket, pipe and in-memory
+/// transports; users may implement their own to put any byte source under a
+/// connection actor (`spawn_connection` in actors/connection_actor.hpp).
+///
+/// Threading: the owning connection actor calls every member function, never
+/// concurrently; implementations hand the work to their own threads and
+/// report back through the `protocol`. No member blocks.
+///
+/// Flow control, both ways:
+/// - reading: at most `read_window()` bytes are handed to `data_received`
+///   and not yet returned through `consumed()`; `pause_reading()` stops
+///   reading altogether until `resume_reading()`;
+/// - writing: `write()` returns the bytes buffered and not yet taken by the
+///   OS; the owner asks for `resume_writing` with `notify_writable(low)`.
+class transport : public std::enable_shared_from_this<transport> {
+public:
+  virtual ~transport();
+
+  /// Starts the transport: connects if needed, then reports
+  /// `connection_made` (or `connection_lost` with the reason it could not
+  /// connect) and starts reading. Called once.
+  virtual void start(std::shared_ptr<protocol> events) = 0;
+
+  /// Queues `data` after everything written before; returns the write buffer
+  /// size afterwards. Writes after `close`, `abort` or `write_eof` are
+  /// dropped (the connection actor reports them).
+  virtual std::size_t write(bytes data) = 0;
+
+  /// Asks for one `resume_writing` event as soon as the write buffer is at or
+  /// below `low` (at once if it already is).
+  virtual void notify_writable(std::size_t low) = 0;
+
+  /// Whether `write_eof` is possible (TCP and Unix sockets: yes).
+  virtual bool can_write_eof() const = 0;
+
+  /// Half-closes: sends EOF after the queued writes.
+  virtual void write_eof() = 0;
+
+  /// Stops reading until `resume_reading`.
+  virtual void pause_reading() = 0;
+
+  virtual void resume_reading() = 0;
+
+  /// Returns `n` bytes of read credit (see `protocol::data_received`).
+  virtual void consumed(std::size_t n) = 0;
+
+  /// Flushes the queued writes, then closes; `connection_lost(none)` follows.
+  virtual void close() = 0;
+
+  /// Closes now, dropping queued writes; `connection_lost(none)` follows.
+  virtual void abort() = 0;
+
+  /// asyncio's get_extra_info: "peername", "sockname", "socket", ...;
+  /// none for a name this transport does not know.
+  virtual std::optional<bytes> extra_info(std::string_view name) const = 0;
+};
+
+using transport_ptr = std::shared_ptr<transport>;
+
+/// The default read credit: bytes in flight between a transport and its
+/// connection actor (bounds the actor's mailbox, which CAF does not).
+inline constexpr std::size_t default_read_window = 256 * 1024;
+
+} // namespace actorstreams::net

@@ -1,0 +1,242 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/duration.hpp>
+#include <caf/expected.hpp>
+#include <caf/message.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "streams/errors.hpp"
+
+namespace actorstreams {
+
+/// How a `pending<T>` turns its actor's reply into a `T`; specialized where
+/// the reply differs from `T` (e.g. open_connection replies nothing and the
+/// result is built from the actor's handle).
+template <class T>
+struct pending_traits {
+  using reply_type = T;
+  static T convert(const caf::actor&, T&& reply) { return std::move(reply); }
+};
+
+template <>
+struct pending_traits<void> {
+  using reply_type = void;
+};
+
+template <>
+struct pending_traits<std::optional<caf::error>> {
+  using reply_type = stored_exception;
+  static std::optional<caf::error> convert(const caf::actor&,
+                                           stored_exception&& reply) {
+    if (!reply.error)
+      return std::nullopt;
+    return std::move(reply.error);
+  }
+};
+
+namespace detail {
+
+/// Maps CAF's own request errors to `stream_errc` (a requester timeout to
+/// `timeout`, a vanished actor to `closed`); other errors pass through.
+caf::error normalize(caf::error err);
+
+/// The error of a `pending` awaited twice.
+caf::error already_awaited();
+
+} // namespace detail
+
+/// One request to an actor, not sent yet: the result of every operation.
+///
+/// A `pending` is lazy: nothing is sent (for `open_connection` and
+/// `start_server`, nothing is even spawned) until it is awaited, once, in one
+/// of these ways:
+/// - `get()`: blocks the calling thread until the reply. Call it from plain
+///   threads (main, tests); inside an actor's handler it would block a
+///   scheduler thread: use `then` there.
+/// - `get(timeout)`: as `get()`, but gives up after `timeout` with
+///   `stream_errc::timeout`. For reads the connection actor enforces the
+///   deadline itself, so a read that times out consumes nothing.
+/// - `then(self, on_value, on_error)`: inside an event-based actor; the
+///   handlers run in `self`'s context. `on_value` takes `T` (nothing for
+///   `void`), `on_error` takes `caf::error`.
+/// - `co_await` inside a `task` (API.md section 6).
+///
+/// A second await fails with `invalid_argument`. Moving is allowed; copying
+/// is not (a copy would send the request twice).
+template <class T>
+class pending {
+public:
+  using value_type = T;
+  using traits = pending_traits<T>;
+  using reply_type = typename traits::reply_type;
+  using spawner = std::function<caf::expected<caf::actor>()>;
+
+  /// A request `msg` to `dest`. With `receiver_deadline`, `msg` ends with a
+  /// `caf::timespan` that the receiver enforces (`no_deadline`: none).
+  pending(caf::actor dest, caf::message msg, bool receiver_deadline = false)
+    : dest_(std::move(dest)),
+      msg_(std::move(msg)),
+      receiver_deadline_(receiver_deadline) {
+    // nop
+  }
+
+  /// A request to an actor that `spawn` creates when awaited.
+  pending(spawner spawn, caf::message msg, bool receiver_deadline = false)
+    : spawn_(std::move(spawn)),
+      msg_(std::move(msg)),
+      receiver_deadline_(receiver_deadline) {
+    // nop
+  }
+
+  pending(pending&&) noexcept = default;
+  pending& operator=(pending&&) noexcept = default;
+  pending(const pending&) = delete;
+  pending& operator=(const pending&) = delete;
+
+  /// Sends the request and blocks until the reply.
+  caf::expected<T> get() {
+    return await_blocking(no_deadline, caf::infinite);
+  }
+
+  /// Sends the request and blocks until the reply or `timeout`.
+  template <class Rep, class Period>
+  caf::expected<T> get(std::chrono::duration<Rep, Period> timeout) {
+    auto ts = std::chrono::duration_cast<caf::timespan>(timeout);
+    if (receiver_deadline_)
+      return await_blocking(ts, caf::infinite);
+    return await_blocking(no_deadline, caf::duration{ts});
+  }
+
+  /// Sends the request from `self`; runs `on_value` or `on_error` in
+  /// `self`'s context when the reply arrives.
+  template <class Self, class OnValue, class OnError>
+  void then(Self* self, OnValue on_value, OnError on_error) {
+    then_impl(self, no_deadline, caf::infinite, std::move(on_value),
+              std::move(on_error));
+  }
+
+  /// As `then`, failing with `stream_errc::timeout` after `timeout` (reads
+  /// consume nothing when they time out).
+  template <class Self, class Rep, class Period, class OnValue, class OnError>
+  void then(Self* self, std::chrono::duration<Rep, Period> timeout,
+            OnValue on_value, OnError on_error) {
+    auto ts = std::chrono::duration_cast<caf::timespan>(timeout);
+    if (receiver_deadline_)
+      then_impl(self, ts, caf::infinite, std::move(on_value),
+                std::move(on_error));
+    else
+      then_impl(self, no_deadline, caf::duration{ts}, std::move(on_value),
+                std::move(on_error));
+  }
+
+  /// Takes the request out for a custom awaiter (coroutines, tests):
+  /// the destination and the message, with `deadline` in place when the
+  /// receiver enforces one. The pending is spent afterwards.
+  caf::expected<std::pair<caf::actor, caf::message>>
+  release(caf::timespan deadline = no_deadline) {
+    if (used_)
+      return detail::already_awaited();
+    used_ = true;
+    if (!dest_ && spawn_) {
+      auto spawned = spawn_();
+      if (!spawned)
+        return std::move(spawned.error());
+      dest_ = std::move(*spawned);
+    }
+    if (!dest_)
+      return make_error(stream_errc::closed, "no actor to send the request to");
+    if (receiver_deadline_ && !msg_.empty())
+      *static_cast<caf::timespan*>(msg_.get_mutable(msg_.size() - 1))
+        = deadline;
+    return std::make_pair(std::move(dest_), std::move(msg_));
+  }
+
+  /// Whether the receiver enforces deadlines (reads, connects).
+  bool receiver_deadline() const noexcept { return receiver_deadline_; }
+
+private:
+  caf::expected<T> await_blocking(caf::timespan deadline,
+                                  caf::duration client_timeout) {
+    auto req = release(deadline);
+    if (!req)
+      return std::move(req.error());
+    auto dest = std::move(req->first);
+    std::optional<caf::expected<T>> result;
+    // Hidden, so that a blocked caller never holds up system shutdown.
+    caf::scoped_actor self{dest.home_system(), true};
+    auto on_error = [&](caf::error& err) {
+      result.emplace(detail::normalize(std::move(err)));
+    };
+    auto hdl = self->request(dest, client_timeout, std::move(req->second));
+    if constexpr (std::is_void_v<reply_type>) {
+      std::move(hdl).receive(
+        [&] {
+          if constexpr (std::is_void_v<T>)
+            result.emplace();
+          else
+            result.emplace(traits::convert(dest));
+        },
+        on_error);
+    } else {
+      std::move(hdl).receive(
+        [&](reply_type& reply) {
+          result.emplace(traits::convert(dest, std::move(reply)));
+        },
+        on_error);
+    }
+    if (!result)
+      return make_error(stream_errc::closed, "no reply");
+    return std::move(*result);
+  }
+
+  template <class Self, class OnValue, class OnError>
+  void then_impl(Self* self, caf::timespan deadline,
+                 caf::duration client_timeout, OnValue on_value,
+                 OnError on_error) {
+    auto req = release(deadline);
+    if (!req) {
+      on_error(req.error());
+      return;
+    }
+    auto dest = std::move(req->first);
+    // Both handlers hold the destination: a connection whose last handle was
+    // this pending stays alive until it has replied.
+    auto err_handler = [dest, on_error](caf::error& err) mutable {
+      on_error(detail::normalize(std::move(err)));
+    };
+    auto hdl = self->request(dest, client_timeout, std::move(req->second));
+    if constexpr (std::is_void_v<reply_type>) {
+      std::move(hdl).then(
+        [dest, on_value]() mutable {
+          if constexpr (std::is_void_v<T>)
+            on_value();
+          else
+            on_value(traits::convert(dest));
+        },
+        std::move(err_handler));
+    } else {
+      std::move(hdl).then(
+        [dest, on_value](reply_type& reply) mutable {
+          on_value(traits::convert(dest, std::move(reply)));
+        },
+        std::move(err_handler));
+    }
+  }
+
+  caf::actor dest_;
+  spawner spawn_;
+  caf::message msg_;
+  bool receiver_deadline_ = false;
+  bool used_ = false;
+};
+
+} // namespace actorstreams

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+namespace actorstreams {
+
+/// The actor-system configuration for actorstreams: loads the I/O module
+/// (Asio threads), registers every message type and the "streams" error
+/// category, and adds the option `actorstreams.io-threads` (default 1).
+/// Derive from it to add your own types and options, as from CAF's.
+class config : public caf::actor_system_config {
+public:
+  config();
+
+  config(config&&) = default;
+
+  /// Sets the number of Asio I/O threads.
+  config& io_threads(std::size_t count);
+};
+
+/// The embedded default: one line gives a working actor system with its I/O
+/// threads. Destroying it closes every server and connection actorstreams
+/// opened, stops the I/O threads and the system, and returns promptly.
+class runtime {
+public:
+  runtime();
+
+  /// Takes `cfg` (or an object of a class derived from `config`).
+  template <class Config,
+            class = std::enable_if_t<
+              std::is_base_of_v<config, std::decay_t<Config>>
+              && !std::is_lvalue_reference_v<Config>>>
+  explicit runtime(Config&& cfg)
+    : runtime(std::unique_ptr<config>(
+      new std::decay_t<Config>(std::forward<Config>(cfg)))) {
+    // nop
+  }
+
+  ~runtime();
+
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  caf::actor_system& system() noexcept { return *sys_; }
+
+  /// Closes everything actorstreams opened (as the destructor does) while
+  /// the system keeps running.
+  void shutdown();
+
+private:
+  explicit runtime(std::unique_ptr<config> cfg);
+
+  std::unique_ptr<config> cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+};
+
+} // namespace actorstreams

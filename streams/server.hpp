@@ -1,0 +1,179 @@
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/send.hpp>
+
+#include "actors/server_actor.hpp"
+#include "net/transport.hpp"
+#include "streams/connection.hpp"
+#include "streams/pending.hpp"
+
+namespace actorstreams {
+
+/// A listening server (asyncio's `Server`): a handle to its server actor
+/// plus the addresses it bound. Cheap and copyable; the listening sockets
+/// stay open until `close()` (or runtime shutdown), whether or not a handle
+/// is kept.
+class server {
+public:
+  server() = default;
+
+  server(server_actor hdl, std::vector<std::string> addresses, uint16_t port)
+    : hdl_(std::move(hdl)), addresses_(std::move(addresses)), port_(port) {
+    // nop
+  }
+
+  /// The bound addresses: "127.0.0.1:8888", "[::1]:8888" or a socket path.
+  std::vector<std::string> addresses() const { return addresses_; }
+
+  /// The first socket's port (the real one when port 0 was asked for).
+  uint16_t port() const { return port_; }
+
+  /// One-way: stops accepting and closes the listening sockets. Open
+  /// connections go on (see close_clients). Idempotent.
+  void close() const;
+
+  /// Replies once the server is closed and every connection it accepted has
+  /// closed (asyncio 3.12+).
+  pending<void> wait_closed() const;
+
+  /// Whether it accepts connections.
+  pending<bool> is_serving() const;
+
+  /// One-way: closes every open connection it accepted (asyncio 3.13).
+  void close_clients() const;
+
+  /// One-way: aborts every open connection it accepted, dropping unsent data.
+  void abort_clients() const;
+
+  server_actor handle() const { return hdl_; }
+
+  friend bool operator==(const server& x, const server& y) {
+    return x.hdl_ == y.hdl_;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, server& x) {
+    return f(caf::meta::type_name("actorstreams::server"), x.hdl_,
+             x.addresses_, x.port_);
+  }
+
+private:
+  server_actor hdl_;
+  std::vector<std::string> addresses_;
+  uint16_t port_ = 0;
+};
+
+template <>
+struct pending_traits<server> {
+  using reply_type = listener_opened;
+  static server convert(const caf::actor& hdl, listener_opened&& reply);
+};
+
+/// Options of a server.
+struct server_options {
+  /// Each connection's reader limit.
+  std::size_t limit = default_limit;
+  int backlog = 100;
+  bool reuse_address = true;
+  bool reuse_port = false;
+  /// Unix servers: remove the socket file on close (unless replaced).
+  bool cleanup_socket = true;
+  std::size_t write_high_water = default_write_high_water;
+  std::size_t write_low_water = default_write_low_water;
+  std::size_t read_window = net::default_read_window;
+};
+
+namespace detail {
+
+/// Reports an exception from a plain callback (asyncio's 'Unhandled
+/// exception in client_connected_cb') and closes the connection.
+void report_handler_exception(const connection_actor& conn,
+                              std::exception_ptr ep);
+
+/// Spawns a per-connection handler actor, hidden and shut down with the
+/// system, as the connection actors are.
+void track_handler(caf::actor_system& sys, const caf::actor& handler);
+
+template <class Handler>
+client_handler make_client_handler(caf::actor_system& sys, Handler handler) {
+  using fn = std::decay_t<Handler>;
+  if constexpr (std::is_convertible_v<fn, caf::actor>) {
+    caf::actor dest = handler;
+    return [dest](connection_actor conn) {
+      caf::anon_send(dest, connected_atom_v,
+                     connection{stream_reader{conn}, stream_writer{conn}});
+    };
+  } else if constexpr (std::is_invocable_r_v<caf::behavior, fn,
+                                             caf::event_based_actor*,
+                                             stream_reader, stream_writer>) {
+    return [sys = &sys, handler](connection_actor conn) {
+      auto actor = sys->spawn<caf::hidden>(handler, stream_reader{conn},
+                                           stream_writer{conn});
+      track_handler(*sys, actor);
+    };
+  } else {
+    static_assert(std::is_invocable_v<fn, stream_reader, stream_writer>,
+                  "a start_server handler is one of: "
+                  "void(stream_reader, stream_writer), "
+                  "caf::behavior(caf::event_based_actor*, stream_reader, "
+                  "stream_writer), or a caf::actor that receives "
+                  "(connected_atom, connection)");
+    return [handler](connection_actor conn) {
+      try {
+        handler(stream_reader{conn}, stream_writer{conn});
+      } catch (...) {
+        report_handler_exception(conn, std::current_exception());
+      }
+    };
+  }
+}
+
+pending<server> start_server_impl(caf::actor_system& sys,
+                                  client_handler handler, bool unix_socket,
+                                  std::string where, uint16_t port,
+                                  server_options opts);
+
+} // namespace detail
+
+/// Listens on `host`:`port` (every address `host` resolves to; "" for all
+/// interfaces; port 0 for a free port) and hands each client to `handler`,
+/// which is one of:
+/// - `void(stream_reader, stream_writer)`: a plain callback, run in the
+///   server actor; it must not block (spawn an actor or use `then`);
+/// - `caf::behavior(caf::event_based_actor*, stream_reader, stream_writer)`:
+///   spawned as an actor per connection;
+/// - a `caf::actor` that receives `(connected_atom, connection)` per client.
+/// Fails with bind_failed (e.g. address in use) or invalid_argument.
+template <class Handler>
+pending<server> start_server(caf::actor_system& sys, Handler handler,
+                             std::string host, uint16_t port,
+                             server_options opts = {}) {
+  return detail::start_server_impl(sys,
+                                   detail::make_client_handler(sys, handler),
+                                   false, std::move(host), port, opts);
+}
+
+/// As `start_server`, on a Unix socket at `path`. A stale socket file is
+/// replaced; the file is removed on close unless it was replaced meanwhile.
+template <class Handler>
+pending<server> start_unix_server(caf::actor_system& sys, Handler handler,
+                                  std::string path, server_options opts = {}) {
+  return detail::start_server_impl(sys,
+                                   detail::make_client_handler(sys, handler),
+                                   true, std::move(path), 0, opts);
+}
+
+} // namespace actorstreams

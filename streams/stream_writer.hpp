@@ -1,0 +1,91 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "actors/connection_actor.hpp"
+#include "streams/bytes.hpp"
+#include "streams/pending.hpp"
+#include "streams/stream_reader.hpp"
+
+namespace actorstreams {
+
+/// The writing half of a connection: asyncio's StreamWriter as a handle.
+///
+/// Cheap, copyable, comparable, serializable, usable from any thread; the
+/// same actor as its `reader()`. `write` is one-way and never blocks: pair it
+/// with `drain()` so that a slow peer cannot make the process buffer without
+/// bound.
+class stream_writer {
+public:
+  stream_writer() = default;
+
+  explicit stream_writer(connection_actor hdl) : hdl_(std::move(hdl)) {
+    // nop
+  }
+
+  /// One-way: queues `data` after everything written before.
+  void write(bytes data) const;
+
+  /// One-way: queues each line, in order (no separators are added).
+  void writelines(std::vector<bytes> lines) const;
+
+  /// Replies at once below the high-water mark (64 KiB), otherwise once the
+  /// buffer falls to the low-water mark (16 KiB). Fails with the stored
+  /// exception, `closed` after close(), or the error that broke the
+  /// connection.
+  pending<void> drain() const;
+
+  /// Whether write_eof() is possible.
+  pending<bool> can_write_eof() const;
+
+  /// One-way: half-closes after the queued writes (TCP shutdown).
+  void write_eof() const;
+
+  /// One-way and idempotent: flushes, then closes; the reader sees EOF.
+  void close() const;
+
+  /// True once close() was called or the connection was lost.
+  pending<bool> is_closing() const;
+
+  /// Replies once the transport is closed; fails with its error if it broke.
+  pending<void> wait_closed() const;
+
+  /// "peername", "sockname" ("127.0.0.1:8888", "[::1]:8888", a Unix path),
+  /// "socket" (the fd as text), "family"; pipes: "pipe", "read_fd",
+  /// "write_fd". Unknown names fail with invalid_argument.
+  pending<bytes> get_extra_info(std::string name) const;
+
+  /// The same connection's reader.
+  stream_reader reader() const { return stream_reader{hdl_}; }
+
+  /// The underlying typed actor.
+  connection_actor handle() const { return hdl_; }
+
+  explicit operator bool() const noexcept { return static_cast<bool>(hdl_); }
+
+  friend bool operator==(const stream_writer& x, const stream_writer& y) {
+    return x.hdl_ == y.hdl_;
+  }
+
+  friend bool operator!=(const stream_writer& x, const stream_writer& y) {
+    return !(x == y);
+  }
+
+  friend bool operator<(const stream_writer& x, const stream_writer& y) {
+    return x.hdl_ < y.hdl_;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f,
+                                                 stream_writer& x) {
+    return f(caf::meta::type_name("actorstreams::stream_writer"), x.hdl_);
+  }
+
+private:
+  connection_actor hdl_;
+};
+
+} // namespace actorstreams
