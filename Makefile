@@ -1,0 +1,36 @@
+# Two commands on a fresh Debian machine:
+#   make demo   installs what is missing, builds, runs the four examples
+#   make test   installs what is missing, builds, runs every test
+# Also: make deps | build | bench | clean
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+# Debian packages the build, the tests and the demos need.
+PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
+            python3 openssl
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@./scripts/install_deps.sh $(PACKAGES)
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300
+
+demo: build
+	./demos/run_demos.sh $(BUILD_DIR)/demos
+
+bench: build
+	./bench/run_bench.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,54 @@
+#pragma once
+
+// Shared helpers for the tests: a runtime per test, and unwrapping results.
+
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "streams/all.hpp"
+
+namespace actorstreams::testing {
+
+using namespace std::chrono_literals;
+
+/// A fresh runtime (actor system + I/O threads) per test.
+class runtime_test : public ::testing::Test {
+protected:
+  runtime rt;
+
+  caf::actor_system& sys() { return rt.system(); }
+};
+
+/// The value of `x`, or a test failure that shows the error.
+template <class T>
+T value_of(caf::expected<T> x, const char* what = "") {
+  if (!x) {
+    ADD_FAILURE() << what << ": " << describe(x.error());
+    return T{};
+  }
+  return std::move(*x);
+}
+
+/// The error of `x`, or a test failure that shows the unexpected value.
+template <class T>
+caf::error error_of(caf::expected<T> x) {
+  if (x) {
+    ADD_FAILURE() << "expected an error, got a value";
+    return caf::error{};
+  }
+  return std::move(x.error());
+}
+
+/// The stream_errc of `err` (or a test failure if it has none).
+inline stream_errc code_of(const caf::error& err) {
+  auto code = as_stream_errc(err);
+  if (!code) {
+    ADD_FAILURE() << "not a stream error: " << describe(err);
+    return stream_errc::invalid_argument;
+  }
+  return *code;
+}
+
+} // namespace actorstreams::testing
