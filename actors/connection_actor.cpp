@@ -111,9 +111,11 @@ struct connection_state {
   uint64_t connect_deadline = 0;
 
   ~connection_state() {
-    // The actor is gone: no one can read, write or close any more.
+    // The actor is gone (its last handle dropped, or shutdown): close as
+    // asyncio's StreamWriter.__del__ does, flushing what was written, so
+    // that a close() sent just before the last handle went loses nothing.
     if (transport && !lost)
-      transport->abort();
+      transport->close();
     auto gone = make_error(stream_errc::closed, "the connection actor shut down");
     for (auto& w : waiters)
       w.rp.deliver(gone);
