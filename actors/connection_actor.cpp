@@ -1,6 +1,7 @@
 #include "actors/connection_actor.hpp"
 
 #include <deque>
+#include <utility>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -8,6 +9,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/io_module.hpp"
 #include "streams/errors.hpp"
@@ -108,6 +110,10 @@ struct connection_state {
   std::vector<caf::response_promise> drainers;
   std::vector<caf::response_promise> closers;
   std::vector<caf::response_promise> connectors;
+  /// get_extra_info requests that came before the transport described
+  /// itself (an accepted connection reaches its handler that early).
+  std::vector<std::pair<std::string, caf::typed_response_promise<bytes>>>
+    info_waiters;
   uint64_t connect_deadline = 0;
 
   ~connection_state() {
@@ -124,6 +130,8 @@ struct connection_state {
     for (auto& rp : closers)
       rp.deliver(gone);
     for (auto& rp : connectors)
+      rp.deliver(gone);
+    for (auto& [name, rp] : info_waiters)
       rp.deliver(gone);
   }
 
@@ -275,6 +283,30 @@ struct connection_state {
     drainers.clear();
   }
 
+  // -- extra info -------------------------------------------------------------
+
+  caf::expected<bytes> extra_info(const std::string& name) const {
+    if (!transport)
+      return make_error(stream_errc::invalid_argument,
+                        "no extra info '" + name
+                          + "': this connection has no transport");
+    if (auto value = transport->extra_info(name))
+      return std::move(*value);
+    return make_error(stream_errc::invalid_argument,
+                      "unknown extra info '" + name + "'");
+  }
+
+  void answer_info_waiters() {
+    for (auto& [name, rp] : info_waiters) {
+      auto value = extra_info(name);
+      if (value)
+        rp.deliver(std::move(*value));
+      else
+        rp.deliver(std::move(value.error()));
+    }
+    info_waiters.clear();
+  }
+
   // -- lifecycle --------------------------------------------------------------
 
   void close(bool abort) {
@@ -325,6 +357,7 @@ struct connection_state {
         rp.deliver(caf::unit);
     }
     closers.clear();
+    answer_info_waiters();
     if (owner && connected)
       caf::anon_send(owner, client_closed{self_id});
     serve();
@@ -471,16 +504,18 @@ connection_impl(connection_pointer self, net::transport_ptr transport,
       st.closers.push_back(self->make_response_promise());
       return caf::delegated<void>{};
     },
-    [self](extra_info_atom, const std::string& name) -> caf::result<bytes> {
+    [self](extra_info_atom, std::string& name) -> caf::result<bytes> {
       auto& st = self->state;
-      if (!st.transport)
-        return make_error(stream_errc::invalid_argument,
-                          "no extra info '" + name
-                            + "': this connection has no transport");
-      if (auto value = st.transport->extra_info(name))
+      if (st.transport && !st.connected && !st.lost) {
+        // The transport describes itself once connected.
+        auto rp = self->make_response_promise<bytes>();
+        st.info_waiters.emplace_back(std::move(name), rp);
+        return rp;
+      }
+      auto value = st.extra_info(name);
+      if (value)
         return std::move(*value);
-      return make_error(stream_errc::invalid_argument,
-                        "unknown extra info '" + name + "'");
+      return std::move(value.error());
     },
     [self](connect_atom, caf::timespan deadline) -> caf::result<void> {
       auto& st = self->state;
@@ -510,6 +545,7 @@ connection_impl(connection_pointer self, net::transport_ptr transport,
       for (auto& rp : st.connectors)
         rp.deliver(caf::unit);
       st.connectors.clear();
+      st.answer_info_waiters();
       st.update_flow();
     },
     [self](data_received& ev) {

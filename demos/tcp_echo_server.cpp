@@ -35,11 +35,14 @@ void print_line(const std::string& line) {
   std::cout << line << std::endl;
 }
 
-/// Reports a failed step on stderr and gives up on the client.
+/// Reports a failed step on stderr and gives up on the client. `closed`
+/// means that we closed the connection (the server is shutting down), so
+/// there is nothing to report.
 auto give_up(as::stream_writer writer, std::string what) {
   return [writer, what](caf::error err) {
-    std::cerr << "tcp_echo_server: " << what << ": " << as::describe(err)
-              << std::endl;
+    if (as::as_stream_errc(err) != as::stream_errc::closed)
+      std::cerr << "tcp_echo_server: " << what << ": " << as::describe(err)
+                << std::endl;
     writer.close();
   };
 }
@@ -146,13 +149,10 @@ int main(int argc, char** argv) {
     print_line("Serving on " + addresses);
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    // As `async with server` does on the way out: stop accepting, then wait
-    // (bounded) for the clients, closing any still open.
+    // Stop accepting. Clients still connected are cut off with everything
+    // else when the runtime shuts down, as asyncio.run cancels the handler
+    // tasks on Ctrl-C.
     srv->close();
-    srv->close_clients();
-    if (auto done = srv->wait_closed().get(std::chrono::seconds{5}); !done)
-      std::cerr << "tcp_echo_server: closing the server: "
-                << as::describe(done.error()) << std::endl;
   } // the runtime shuts down here
   return EXIT_SUCCESS;
 }

@@ -68,6 +68,8 @@ bool read_buffer::feed_data(bytes chunk) {
 
 void read_buffer::feed_eof() noexcept {
   eof_ = true;
+  // No more bytes will come, so none are left to discard.
+  discarding_ = false;
 }
 
 void read_buffer::feed_error() noexcept {
@@ -76,6 +78,7 @@ void read_buffer::feed_error() noexcept {
     return;
   eof_ = true;
   failed_ = true;
+  discarding_ = false;
 }
 
 void read_buffer::set_exception() noexcept {

@@ -173,10 +173,11 @@ protected:
     closed_ = true;
     streams_.close();
     {
+      // in_progress_ stays: a cancelled async_write may still refer to it
+      // until its handler runs (on_written releases it).
       std::lock_guard guard{mutex_};
       writes_closed_ = true;
       queue_.clear();
-      in_progress_.clear();
       queued_ = 0;
     }
     if (auto ev = std::move(events_))
@@ -289,8 +290,11 @@ private:
 
   void on_written(const std::error_code& ec) {
     writing_ = false;
-    if (closed_)
+    if (closed_) {
+      std::lock_guard guard{mutex_};
+      in_progress_.clear();
       return;
+    }
     if (ec) {
       finish(to_error(ec, io_phase::transfer));
       return;

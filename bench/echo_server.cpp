@@ -1,0 +1,208 @@
+// echo_server: the benchmark echo server, and an example of a per-connection
+// actor whose steps chain with `then(self, ...)`, so that nothing blocks.
+//
+//   read mode:  loop reader.read(65536) -> writer.write -> writer.drain();
+//               at EOF drain and close (bench/README.md's raw echo)
+//   line mode:  loop reader.readline() -> writer.write(line) -> drain();
+//               a line over --limit is dropped and the next one echoed
+//
+// Run:   echo_server [--host 127.0.0.1] [--port 8888] [--mode read|line]
+//                    [--limit 65536] [--io-threads 1]
+//        (--port 0 picks a free port; the first line shows the real one)
+// Bench: bench/run_bench.sh BUILD_DIR (the shared harness, see
+//        ../shared/bench/README.md)
+// Stop:  Ctrl-C or kill -TERM <pid>; exits 0.
+
+#include <streams/all.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include <pthread.h>
+
+namespace as = actorstreams;
+
+namespace {
+
+/// The error handler of every step: closes the connection and ends the
+/// actor. A reset or a close is how connections end; anything else is worth
+/// a line on stderr.
+auto give_up(caf::event_based_actor* self, as::stream_writer writer) {
+  return [self, writer](const caf::error& err) {
+    auto code = as::as_stream_errc(err);
+    if (code != as::stream_errc::connection_reset
+        && code != as::stream_errc::closed)
+      std::cerr << "echo_server: " << as::describe(err) << std::endl;
+    writer.close();
+    self->quit();
+  };
+}
+
+/// Read mode, one round: read up to 64 KiB, echo it, wait for the drain.
+void echo_chunk(caf::event_based_actor* self, as::stream_reader reader,
+                as::stream_writer writer) {
+  reader.read(65536).then(
+    self,
+    [self, reader, writer](as::bytes data) {
+      if (data.empty()) { // EOF: flush the echo, then close
+        writer.drain().then(
+          self,
+          [self, writer] {
+            writer.close();
+            self->quit();
+          },
+          give_up(self, writer));
+        return;
+      }
+      writer.write(std::move(data));
+      writer.drain().then(
+        self, [self, reader, writer] { echo_chunk(self, reader, writer); },
+        give_up(self, writer));
+    },
+    give_up(self, writer));
+}
+
+/// Line mode, one round: read a line, echo it, wait for the drain.
+void echo_line(caf::event_based_actor* self, as::stream_reader reader,
+               as::stream_writer writer) {
+  reader.readline().then(
+    self,
+    [self, reader, writer](as::bytes line) {
+      if (line.empty()) { // EOF
+        writer.close();
+        self->quit();
+        return;
+      }
+      writer.write(std::move(line));
+      writer.drain().then(
+        self, [self, reader, writer] { echo_line(self, reader, writer); },
+        give_up(self, writer));
+    },
+    [self, reader, writer](const caf::error& err) {
+      // readline discarded the whole over-long line: go on with the next.
+      if (as::as_limit_overrun(err))
+        echo_line(self, reader, writer);
+      else
+        give_up(self, writer)(err);
+    });
+}
+
+// The start_server handlers: one actor per connection. They return no
+// behavior; the actor lives while a request of its chain is pending.
+
+caf::behavior echo_chunks(caf::event_based_actor* self,
+                          as::stream_reader reader, as::stream_writer writer) {
+  echo_chunk(self, reader, writer);
+  return {};
+}
+
+caf::behavior echo_lines(caf::event_based_actor* self,
+                         as::stream_reader reader, as::stream_writer writer) {
+  echo_line(self, reader, writer);
+  return {};
+}
+
+void usage(std::ostream& out) {
+  out << "usage: echo_server [--host H] [--port P] [--mode read|line]\n"
+         "                   [--limit N] [--io-threads N]\n"
+         "  Echoes every byte (read mode) or every line up to --limit bytes\n"
+         "  (line mode; longer lines are dropped).\n"
+         "  Defaults: --host 127.0.0.1 --port 8888 --mode read --limit 65536\n"
+         "  --io-threads 1; --port 0 picks a free port.\n";
+}
+
+/// Parses a whole decimal number in [min, max].
+template <class T>
+bool parse_number(std::string_view text, T min, T max, T& result) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                   value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min
+      || value > max)
+    return false;
+  result = value;
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8888;
+  bool lines = false;
+  as::server_options opts; // opts.limit: the reader's limit, 64 KiB
+  std::size_t io_threads = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      usage(std::cout);
+      return EXIT_SUCCESS;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "echo_server: missing value after " << arg << "\n";
+      usage(std::cerr);
+      return 2;
+    }
+    std::string_view value = argv[++i];
+    bool ok = true;
+    if (arg == "--host") {
+      host = value;
+    } else if (arg == "--port") {
+      ok = parse_number<uint16_t>(value, 0, 65535, port);
+    } else if (arg == "--mode") {
+      lines = value == "line";
+      ok = lines || value == "read";
+    } else if (arg == "--limit") {
+      ok = parse_number<std::size_t>(value, 1, SIZE_MAX, opts.limit);
+    } else if (arg == "--io-threads") {
+      ok = parse_number<std::size_t>(value, 1, 64, io_threads);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "echo_server: bad argument: " << arg << " " << value << "\n";
+      usage(std::cerr);
+      return 2;
+    }
+  }
+  // Block the stop signals before the runtime starts its threads: every
+  // thread inherits the mask, so only sigwait below sees them and no work
+  // happens in a signal handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  {
+    as::config cfg;
+    cfg.io_threads(io_threads);
+    as::runtime rt{std::move(cfg)};
+    auto handler = lines ? echo_lines : echo_chunks;
+    auto srv = as::start_server(rt.system(), handler, host, port, opts)
+                 .get(std::chrono::seconds{10});
+    if (!srv) {
+      std::cerr << "echo_server: cannot serve on " << host << ":" << port
+                << ": " << as::describe(srv.error()) << std::endl;
+      return EXIT_FAILURE;
+    }
+    std::string addresses;
+    for (const auto& addr : srv->addresses())
+      addresses += (addresses.empty() ? "" : ", ") + addr;
+    std::cout << "Serving on " << addresses << std::endl;
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    // Stop accepting, close the clients and wait (bounded) for them.
+    srv->close();
+    srv->close_clients();
+    if (auto done = srv->wait_closed().get(std::chrono::seconds{5}); !done)
+      std::cerr << "echo_server: closing the server: "
+                << as::describe(done.error()) << std::endl;
+  } // the runtime shuts down here
+  return EXIT_SUCCESS;
+}

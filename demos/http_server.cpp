@@ -1,0 +1,262 @@
+// http_server: a minimal HTTP/1.0 server on actorstreams, the local peer of
+// print_http_headers (so that `make demo` needs no outside network).
+// Demonstrates a per-connection actor handler that loops with
+// `readline().then(self, timeout, ...)`, re-arming itself until the blank
+// line that ends the request head, then answers and closes.
+//
+// Run:   http_server [--host 127.0.0.1] [--port 8080]   (--port 0: any free)
+// Try:   print_http_headers http://127.0.0.1:8080/   or   curl -i http://127.0.0.1:8080/
+// Stop:  Ctrl-C or kill -TERM <pid>; exits 0.
+//
+// Every request gets `HTTP/1.0 200 OK` (GET with the body "Test message",
+// HEAD without); other methods get 501, a malformed request line 400.
+
+#include <streams/all.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pthread.h>
+
+#include "py_repr.hpp"
+
+namespace as = actorstreams;
+
+namespace {
+
+/// A client gets this long for each line of its request head.
+constexpr auto line_timeout = std::chrono::seconds{10};
+
+/// Longest request head accepted, in lines.
+constexpr std::size_t max_head_lines = 100;
+
+void print_line(const std::string& line) {
+  static std::mutex mtx;
+  std::lock_guard<std::mutex> guard{mtx};
+  std::cout << line << std::endl;
+}
+
+/// Reports a failure on stderr; `closed` means that we closed the
+/// connection (the server is shutting down): nothing to report.
+void report(const std::string& what, const caf::error& err) {
+  if (as::as_stream_errc(err) != as::stream_errc::closed)
+    std::cerr << "http_server: " << what << ": " << as::describe(err)
+              << std::endl;
+}
+
+/// The request head read so far.
+struct request_head {
+  std::string request_line;
+  std::size_t lines = 0;
+};
+
+std::string strip_eol(std::string line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.pop_back();
+  return line;
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    auto start = line.find_first_not_of(' ', pos);
+    if (start == std::string::npos)
+      break;
+    auto end = line.find(' ', start);
+    if (end == std::string::npos)
+      end = line.size();
+    words.emplace_back(line.substr(start, end - start));
+    pos = end;
+  }
+  return words;
+}
+
+std::string http_date() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+/// Writes the response to `head`, logs it, drains and closes.
+void respond(caf::event_based_actor* self, as::stream_writer writer,
+             const std::string& request_line, int status,
+             std::string_view reason, const std::string& body,
+             bool send_body) {
+  std::string response = "HTTP/1.0 " + std::to_string(status) + " ";
+  response += reason;
+  response += "\r\nContent-Type: text/plain\r\nContent-Length: "
+              + std::to_string(body.size())
+              + "\r\nServer: actorstreams-demo\r\nDate: " + http_date()
+              + "\r\nConnection: close\r\n\r\n";
+  if (send_body)
+    response += body;
+  writer.write(std::move(response));
+  writer.get_extra_info("peername")
+    .then(
+      self,
+      [request_line, status](as::bytes peer) {
+        print_line("Request from " + peer + ": "
+                   + demos::py_repr(request_line) + " "
+                   + std::to_string(status));
+      },
+      [](caf::error err) { report("get_extra_info", err); });
+  writer.drain().then(
+    self,
+    [self, writer] {
+      writer.close();
+      writer.wait_closed().then(
+        self, [] {}, [](caf::error err) { report("wait_closed", err); });
+    },
+    [writer](caf::error err) {
+      report("drain", err);
+      writer.close();
+    });
+}
+
+/// Answers a complete request head.
+void answer(caf::event_based_actor* self, as::stream_writer writer,
+            const std::string& request_line) {
+  auto words = split_words(request_line);
+  if (words.size() != 3 || words[2].rfind("HTTP/", 0) != 0) {
+    respond(self, writer, request_line, 400, "Bad Request", "Bad request\n",
+            true);
+    return;
+  }
+  const auto& method = words[0];
+  if (method == "GET" || method == "HEAD")
+    respond(self, writer, request_line, 200, "OK", "Test message",
+            method == "GET");
+  else
+    respond(self, writer, request_line, 501, "Not Implemented",
+            "Not implemented\n", true);
+}
+
+/// Reads one line of the request head and re-arms itself until the blank
+/// line; one request is in flight at a time, so the actor never blocks.
+void read_head(caf::event_based_actor* self, as::stream_writer writer,
+               std::shared_ptr<request_head> head) {
+  writer.reader().readline().then(
+    self, line_timeout,
+    [self, writer, head](as::bytes line) {
+      if (line.empty()) { // EOF before the end of the head: nobody to answer
+        writer.close();
+        return;
+      }
+      if (++head->lines > max_head_lines) {
+        respond(self, writer, head->request_line, 431,
+                "Request Header Fields Too Large", "Too many header lines\n",
+                true);
+        return;
+      }
+      auto text = strip_eol(std::move(line));
+      if (head->request_line.empty()) {
+        // RFC 9112: ignore empty lines before the request line.
+        head->request_line = std::move(text);
+      } else if (text.empty()) {
+        answer(self, writer, head->request_line);
+        return;
+      }
+      read_head(self, writer, head);
+    },
+    [self, writer, head](caf::error err) {
+      if (as::as_limit_overrun(err)) {
+        respond(self, writer, head->request_line, 431,
+                "Request Header Fields Too Large", "Line too long\n", true);
+        return;
+      }
+      report("reading the request", err);
+      writer.close();
+    });
+}
+
+caf::behavior handle_http(caf::event_based_actor* self, as::stream_reader,
+                          as::stream_writer writer) {
+  read_head(self, writer, std::make_shared<request_head>());
+  return {}; // lives while its requests are pending
+}
+
+void usage(std::ostream& out) {
+  out << "usage: http_server [--host H] [--port P]\n"
+         "  Answers every HTTP request with 200 OK and 'Test message'.\n"
+         "  Defaults: --host 127.0.0.1 --port 8080; --port 0 picks a free "
+         "port.\n";
+}
+
+bool parse_port(std::string_view text, uint16_t& port) {
+  if (text.empty() || text.size() > 5)
+    return false;
+  unsigned long value = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9')
+      return false;
+    value = value * 10 + static_cast<unsigned long>(ch - '0');
+  }
+  if (value > 65535)
+    return false;
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      usage(std::cout);
+      return 0;
+    }
+    if ((arg == "--host" || arg == "--port") && i + 1 < argc) {
+      std::string_view value = argv[++i];
+      if (arg == "--host") {
+        host = value;
+      } else if (!parse_port(value, port)) {
+        std::cerr << "http_server: bad port: " << value << "\n";
+        return 2;
+      }
+      continue;
+    }
+    std::cerr << "http_server: unexpected argument: " << arg << "\n";
+    usage(std::cerr);
+    return 2;
+  }
+  // Only sigwait sees the stop signals (see tcp_echo_server.cpp).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  {
+    as::runtime rt;
+    auto srv = as::start_server(rt.system(), handle_http, host, port)
+                 .get(std::chrono::seconds{10});
+    if (!srv) {
+      std::cerr << "http_server: cannot serve on " << host << ":" << port
+                << ": " << as::describe(srv.error()) << std::endl;
+      return 1;
+    }
+    std::string addresses;
+    for (const auto& addr : srv->addresses())
+      addresses += (addresses.empty() ? "" : ", ") + addr;
+    print_line("Serving on " + addresses);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    // Stop accepting; the runtime's shutdown cuts off any client left.
+    srv->close();
+  }
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,435 @@
+#include "streams/memory_pair.hpp"
+
+// Tier 2: two connection actors wired back to back in memory
+// (net/memory_transport.hpp): bytes, EOF, closing and flow control end to
+// end, with no sockets.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace actorstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::code_of;
+using testing::error_of;
+using testing::value_of;
+
+/// Every wait in this file is bounded: a bug fails the test, never hangs it.
+constexpr auto bound = std::chrono::seconds{10};
+
+/// The readable message of a stream error (its `std::string` context).
+std::string message_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return {};
+}
+
+/// `size` bytes of every value 0..255 in turn, starting at `first`.
+bytes pattern(std::size_t size, unsigned first = 0) {
+  bytes result(size, '\0');
+  for (std::size_t i = 0; i < size; ++i)
+    result[i] = static_cast<char>((first + i) % 256);
+  return result;
+}
+
+/// The success of a `pending<void>` result, or a failure that shows why not.
+::testing::AssertionResult succeeded(const caf::expected<void>& x) {
+  if (x)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << describe(x.error());
+}
+
+class MemoryPair : public testing::runtime_test {};
+
+// -- bytes -------------------------------------------------------------------------
+
+TEST_F(MemoryPair, BytesWrittenOnOneSideAreReadOnTheOther) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("hello\n");
+  EXPECT_EQ(value_of(b.reader.readline().get(bound)), "hello\n");
+  b.writer.write("world\n");
+  EXPECT_EQ(value_of(a.reader.readline().get(bound)), "world\n");
+}
+
+TEST_F(MemoryPair, EveryByteValueIncludingNulArrivesExactly) {
+  auto [a, b] = make_memory_pair(sys());
+  const bytes nul_line{"a\0b\0\n", 5};
+  a.writer.write(nul_line);
+  EXPECT_EQ(value_of(b.reader.readline().get(bound)), nul_line);
+  const auto all_values = pattern(256 * 3, 7);
+  a.writer.write(all_values);
+  b.writer.write(all_values);
+  EXPECT_EQ(value_of(b.reader.readexactly(256 * 3).get(bound)), all_values);
+  EXPECT_EQ(value_of(a.reader.readexactly(256 * 3).get(bound)), all_values);
+  a.writer.write(bytes(1, '\0'));
+  EXPECT_EQ(value_of(b.reader.read(10).get(bound)), bytes(1, '\0'));
+}
+
+TEST_F(MemoryPair, WritesArriveInOrderAndWritelinesAddsNoSeparators) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("one ");
+  a.writer.writelines({"two ", "three", "\n"});
+  a.writer.write("four\n");
+  a.writer.write("");
+  a.writer.write_eof();
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "one two three\nfour\n");
+}
+
+TEST_F(MemoryPair, ChunkOneDeliversByteByByte) {
+  memory_pair_options opts;
+  opts.chunk = 1;
+  auto [a, b] = make_memory_pair(sys(), opts);
+  // The read is queued before the bytes are written, so the first piece to
+  // arrive serves it: with chunk = 1 that is one byte.
+  caf::scoped_actor self{sys(), true};
+  auto first = self->request(b.reader.handle(), bound, read_atom_v,
+                             int64_t{100});
+  a.writer.write("hello\nworld\n");
+  std::optional<bytes> got;
+  first.receive([&](bytes& x) { got = std::move(x); },
+                [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_EQ(got, std::optional<bytes>{"h"});
+  EXPECT_EQ(value_of(b.reader.readline().get(bound)), "ello\n");
+  EXPECT_EQ(value_of(b.reader.readline().get(bound)), "world\n");
+}
+
+TEST_F(MemoryPair, ChunkOneStillGivesReadlineWholeLines) {
+  memory_pair_options opts;
+  opts.chunk = 1;
+  auto [a, b] = make_memory_pair(sys(), opts);
+  bytes text;
+  for (int i = 0; i < 20; ++i)
+    text += "line number " + std::to_string(i) + "\n";
+  a.writer.write(text);
+  a.writer.write_eof();
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(value_of(b.reader.readline().get(bound)),
+              "line number " + std::to_string(i) + "\n");
+  EXPECT_EQ(value_of(b.reader.readline().get(bound)), "");
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
+}
+
+TEST_F(MemoryPair, ASmallLimitAppliesToEachSide) {
+  memory_pair_options opts;
+  opts.limit = 4;
+  auto [a, b] = make_memory_pair(sys(), opts);
+  a.writer.write("toolong\nok\n");
+  EXPECT_EQ(code_of(error_of(b.reader.readline().get(bound))),
+            stream_errc::limit_overrun);
+  EXPECT_EQ(value_of(b.reader.readline().get(bound)), "ok\n");
+}
+
+// -- write_eof ---------------------------------------------------------------------
+
+TEST_F(MemoryPair, WriteEofGivesThePeerEofAfterAllData) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("abc");
+  a.writer.write("def");
+  a.writer.write_eof();
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "abcdef");
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
+  EXPECT_EQ(value_of(b.reader.read(5).get(bound)), "");
+}
+
+TEST_F(MemoryPair, TheWriterCanStillReadAfterWriteEof) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("request");
+  a.writer.write_eof();
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "request");
+  b.writer.write("response");
+  b.writer.close();
+  EXPECT_EQ(value_of(a.reader.read().get(bound)), "response");
+  EXPECT_FALSE(value_of(a.writer.is_closing().get(bound)));
+}
+
+TEST_F(MemoryPair, CanWriteEofIsTrue) {
+  auto [a, b] = make_memory_pair(sys());
+  EXPECT_TRUE(value_of(a.writer.can_write_eof().get(bound)));
+  EXPECT_TRUE(value_of(b.writer.can_write_eof().get(bound)));
+}
+
+TEST_F(MemoryPair, AWriteAfterWriteEofIsReportedByDrain) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("before");
+  a.writer.write_eof();
+  a.writer.write("after");
+  auto err = error_of(a.writer.drain().get(bound));
+  EXPECT_EQ(code_of(err), stream_errc::closed);
+  EXPECT_EQ(message_of(err), "Cannot call write() after write_eof()");
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "before");
+}
+
+TEST_F(MemoryPair, WriteEofTwiceIsHarmless) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("x");
+  a.writer.write_eof();
+  a.writer.write_eof();
+  EXPECT_TRUE(succeeded(a.writer.drain().get(bound)));
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "x");
+}
+
+// -- close -------------------------------------------------------------------------
+
+TEST_F(MemoryPair, CloseGivesThePeerEofAfterAllData) {
+  auto [a, b] = make_memory_pair(sys());
+  const auto big = pattern(100 * 1024);
+  a.writer.write("head:");
+  a.writer.write(big);
+  a.writer.close();
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "head:" + big);
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
+}
+
+TEST_F(MemoryPair, CloseIsIdempotent) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("once");
+  a.writer.close();
+  a.writer.close();
+  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
+  a.writer.close();
+  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
+  EXPECT_TRUE(value_of(a.writer.is_closing().get(bound)));
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "once");
+}
+
+TEST_F(MemoryPair, TheClosersOwnReaderSeesEof) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.close();
+  EXPECT_EQ(value_of(a.reader.read().get(bound)), "");
+  EXPECT_TRUE(value_of(a.reader.at_eof().get(bound)));
+  EXPECT_EQ(value_of(a.reader.readline().get(bound)), "");
+}
+
+TEST_F(MemoryPair, BytesBufferedBeforeCloseStayReadable) {
+  auto [a, b] = make_memory_pair(sys());
+  b.writer.write("buffered\n");
+  // Wait until the bytes are in a's read buffer, not in flight.
+  EXPECT_EQ(value_of(a.reader.readexactly(3).get(bound)), "buf");
+  a.writer.close();
+  EXPECT_EQ(value_of(a.reader.read().get(bound)), "fered\n");
+  EXPECT_TRUE(value_of(a.reader.at_eof().get(bound)));
+}
+
+TEST_F(MemoryPair, WritingAfterThePeerClosedFailsWithConnectionReset) {
+  auto [a, b] = make_memory_pair(sys());
+  b.writer.close();
+  ASSERT_TRUE(succeeded(b.writer.wait_closed().get(bound)));
+  EXPECT_EQ(value_of(a.reader.read().get(bound)), "");
+  a.writer.write("into the void");
+  // The write breaks the connection; wait_closed sees it ...
+  auto err = error_of(a.writer.wait_closed().get(bound));
+  EXPECT_EQ(code_of(err), stream_errc::connection_reset);
+  // ... and so does every drain from then on.
+  err = error_of(a.writer.drain().get(bound));
+  EXPECT_EQ(code_of(err), stream_errc::connection_reset);
+  EXPECT_TRUE(value_of(a.writer.is_closing().get(bound)));
+  // The reader keeps its clean EOF.
+  EXPECT_EQ(value_of(a.reader.read().get(bound)), "");
+}
+
+TEST_F(MemoryPair, AWriteDrainLoopEndsWithConnectionResetAfterThePeerCloses) {
+  // CPython's test_drain_raises: the loop must terminate, not spin.
+  auto [a, b] = make_memory_pair(sys());
+  b.writer.close();
+  ASSERT_TRUE(succeeded(b.writer.wait_closed().get(bound)));
+  std::optional<caf::error> failure;
+  // The first write breaks the connection; its drain may be answered
+  // before the actor learns that, the second drain cannot.
+  for (int i = 0; i < 2 && !failure; ++i) {
+    a.writer.write("foo\n");
+    if (auto x = a.writer.drain().get(bound); !x)
+      failure = x.error();
+  }
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_EQ(code_of(*failure), stream_errc::connection_reset);
+}
+
+TEST_F(MemoryPair, DrainAfterCloseFailsWithClosed) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write("x");
+  a.writer.close();
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(bound))),
+            stream_errc::closed);
+  a.writer.write("y");
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(bound))),
+            stream_errc::closed);
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "x");
+}
+
+TEST_F(MemoryPair, IsClosingTurnsTrueAtClose) {
+  auto [a, b] = make_memory_pair(sys());
+  EXPECT_FALSE(value_of(a.writer.is_closing().get(bound)));
+  EXPECT_FALSE(value_of(b.writer.is_closing().get(bound)));
+  a.writer.close();
+  EXPECT_TRUE(value_of(a.writer.is_closing().get(bound)));
+}
+
+TEST_F(MemoryPair, WaitClosedRepliesAfterClose) {
+  auto [a, b] = make_memory_pair(sys());
+  // Before close, wait_closed waits (CAF's request timeout gives up on it).
+  EXPECT_EQ(code_of(error_of(a.writer.wait_closed().get(50ms))),
+            stream_errc::timeout);
+  a.writer.close();
+  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
+  b.writer.close();
+  EXPECT_TRUE(succeeded(b.writer.wait_closed().get(bound)));
+  // It may be awaited again after the close.
+  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
+}
+
+TEST_F(MemoryPair, AWaitingWaitClosedIsAnsweredByClose) {
+  auto [a, b] = make_memory_pair(sys());
+  caf::scoped_actor self{sys(), true};
+  auto waiting = self->request(a.writer.handle(), bound, wait_closed_atom_v);
+  a.writer.close();
+  bool replied = false;
+  waiting.receive([&] { replied = true; },
+                  [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+  EXPECT_TRUE(replied);
+}
+
+// -- flow control ------------------------------------------------------------------
+
+TEST_F(MemoryPair, DrainWaitsForAPeerThatDoesNotReadAndResumesWhenItDoes) {
+  auto [a, b] = make_memory_pair(sys());
+  // More than fits in every buffer on the way: the high-water mark (64 KiB),
+  // the peer's read buffer up to its pause threshold (2 x limit) and the
+  // read credit in flight (the read window).
+  constexpr std::size_t piece = 16 * 1024;
+  constexpr std::size_t total
+    = default_write_high_water + 2 * default_limit + net::default_read_window
+      + 12 * piece;
+  bytes sent;
+  for (std::size_t i = 0; sent.size() < total; ++i) {
+    auto chunk = pattern(piece, static_cast<unsigned>(i * 7));
+    sent += chunk;
+    a.writer.write(std::move(chunk));
+  }
+  auto err = error_of(a.writer.drain().get(200ms));
+  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+  auto got = value_of(
+    b.reader.readexactly(static_cast<int64_t>(sent.size())).get(bound));
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent) << "the bytes differ";
+  EXPECT_TRUE(succeeded(a.writer.drain().get(bound)));
+}
+
+TEST_F(MemoryPair, DrainRepliesAtOnceBelowTheHighWaterMark) {
+  auto [a, b] = make_memory_pair(sys());
+  a.writer.write(pattern(default_write_high_water));
+  EXPECT_TRUE(succeeded(a.writer.drain().get(bound)));
+  EXPECT_EQ(value_of(b.reader.readexactly(static_cast<int64_t>(
+                                            default_write_high_water))
+                       .get(bound)),
+            pattern(default_write_high_water));
+}
+
+TEST_F(MemoryPair, SeveralDrainersAllResume) {
+  auto [a, b] = make_memory_pair(sys());
+  constexpr std::size_t piece = 16 * 1024;
+  bytes big;
+  while (big.size() < default_write_high_water + 2 * default_limit
+                        + net::default_read_window + 16 * piece) {
+    auto chunk = pattern(piece, static_cast<unsigned>(big.size() / piece));
+    big += chunk;
+    a.writer.write(std::move(chunk));
+  }
+  // The writer is paused ...
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(200ms))),
+            stream_errc::timeout);
+  // ... so these three wait, and all of them resume.
+  caf::scoped_actor self{sys(), true};
+  std::vector<decltype(self->request(a.writer.handle(), bound,
+                                     drain_atom_v))>
+    drains;
+  for (int i = 0; i < 3; ++i)
+    drains.push_back(self->request(a.writer.handle(), bound, drain_atom_v));
+  EXPECT_EQ(value_of(b.reader.readexactly(static_cast<int64_t>(big.size()))
+                       .get(bound)),
+            big);
+  for (auto& d : drains) {
+    bool replied = false;
+    d.receive([&] { replied = true; },
+              [&](caf::error& e) { ADD_FAILURE() << describe(e); });
+    EXPECT_TRUE(replied);
+  }
+}
+
+TEST_F(MemoryPair, ReadexactlyBeyondThePauseThresholdResumesTheTransport) {
+  // The reader pauses above 2 x limit buffered; a read that waits for more
+  // must resume it, or it would wait forever.
+  memory_pair_options opts;
+  opts.limit = 16;
+  opts.chunk = 5;
+  auto [a, b] = make_memory_pair(sys(), opts);
+  const auto sent = pattern(1000, 3);
+  a.writer.write(sent);
+  EXPECT_EQ(value_of(b.reader.readexactly(1000).get(bound)), sent);
+  a.writer.write(sent);
+  a.writer.close();
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), sent);
+}
+
+TEST_F(MemoryPair, APausedReaderResumesWhenReadsDrainItsBuffer) {
+  memory_pair_options opts;
+  opts.limit = 16;
+  opts.chunk = 4;
+  auto [a, b] = make_memory_pair(sys(), opts);
+  const auto sent = pattern(200, 9);
+  a.writer.write(sent);
+  a.writer.write_eof();
+  // Small reads, each servable from the buffer, never wait: resuming
+  // depends on the buffer falling to the limit.
+  bytes got;
+  for (int i = 0; i < 100 && got.size() < sent.size(); ++i) {
+    auto x = b.reader.read(7).get(bound);
+    if (!x) {
+      ADD_FAILURE() << describe(x.error());
+      break;
+    }
+    got += *x;
+  }
+  EXPECT_EQ(got, sent);
+  EXPECT_EQ(value_of(b.reader.read().get(bound)), "");
+}
+
+// -- extra info --------------------------------------------------------------------
+
+TEST_F(MemoryPair, ExtraInfoNamesBothEnds) {
+  auto [a, b] = make_memory_pair(sys());
+  EXPECT_EQ(value_of(a.writer.get_extra_info("peername").get(bound)),
+            "memory:b");
+  EXPECT_EQ(value_of(a.writer.get_extra_info("sockname").get(bound)),
+            "memory:a");
+  EXPECT_EQ(value_of(b.writer.get_extra_info("peername").get(bound)),
+            "memory:a");
+  EXPECT_EQ(value_of(b.writer.get_extra_info("sockname").get(bound)),
+            "memory:b");
+}
+
+TEST_F(MemoryPair, UnknownExtraInfoFailsWithInvalidArgument) {
+  auto [a, b] = make_memory_pair(sys());
+  auto err = error_of(a.writer.get_extra_info("no such thing").get(bound));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument);
+  EXPECT_EQ(message_of(err), "unknown extra info 'no such thing'");
+  EXPECT_EQ(code_of(error_of(a.writer.get_extra_info("").get(bound))),
+            stream_errc::invalid_argument);
+}
+
+// -- handles -----------------------------------------------------------------------
+
+TEST_F(MemoryPair, BothHalvesOfOneSideAreTheSameActor) {
+  auto [a, b] = make_memory_pair(sys());
+  EXPECT_EQ(a.writer.reader(), a.reader);
+  EXPECT_EQ(a.writer.handle(), a.reader.handle());
+  EXPECT_NE(a.reader, b.reader);
+  EXPECT_NE(a.writer, b.writer);
+}
+
+} // namespace
+} // namespace actorstreams

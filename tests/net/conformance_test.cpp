@@ -1,0 +1,362 @@
+#include "net/transport.hpp"
+
+// Tier 3: one conformance suite run over every transport (trio's
+// check_*_stream). Each fixture yields two connected connections, `a` and
+// `b`; every behaviour below must hold for all of them alike.
+
+#include <sys/socket.h>
+
+#include <future>
+#include <string>
+#include <utility>
+
+#include "net_support.hpp"
+
+namespace actorstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::bulk_wait;
+using testing::code_of;
+using testing::connection_slot;
+using testing::error_of;
+using testing::io_wait;
+using testing::value_of;
+
+using connection_pair = std::pair<connection, connection>;
+
+/// Connects a client to a server through `connect`, returning the client
+/// (first) and the server side captured by a plain-callback handler.
+template <class Listen, class Connect>
+connection_pair through_server(caf::actor_system& sys, server& srv,
+                               Listen listen, Connect connect) {
+  auto slot = std::make_shared<connection_slot>();
+  auto started = listen(sys, connection_slot::handler(slot)).get(io_wait);
+  if (!started) {
+    ADD_FAILURE() << "server: " << describe(started.error());
+    return {};
+  }
+  srv = std::move(*started);
+  auto client = connect(sys, srv).get(io_wait);
+  if (!client) {
+    ADD_FAILURE() << "client: " << describe(client.error());
+    return {};
+  }
+  auto accepted = slot->take();
+  if (!accepted) {
+    ADD_FAILURE() << "the server handed no connection to its handler";
+    return {};
+  }
+  return {std::move(*client), std::move(*accepted)};
+}
+
+struct tcp4_transport {
+  static constexpr const char* name = "Tcp4";
+
+  std::optional<std::string> unavailable() { return std::nullopt; }
+
+  connection_pair open(caf::actor_system& sys) {
+    return through_server(
+      sys, srv,
+      [](caf::actor_system& sys, auto handler) {
+        return start_server(sys, handler, "127.0.0.1", 0);
+      },
+      [](caf::actor_system& sys, const server& srv) {
+        return open_connection(sys, "127.0.0.1", srv.port());
+      });
+  }
+
+  server srv;
+};
+
+struct tcp6_transport {
+  static constexpr const char* name = "Tcp6";
+
+  std::optional<std::string> unavailable() {
+    return testing::ipv6_loopback_unavailable();
+  }
+
+  connection_pair open(caf::actor_system& sys) {
+    return through_server(
+      sys, srv,
+      [](caf::actor_system& sys, auto handler) {
+        return start_server(sys, handler, "::1", 0);
+      },
+      [](caf::actor_system& sys, const server& srv) {
+        return open_connection(sys, "::1", srv.port());
+      });
+  }
+
+  server srv;
+};
+
+struct unix_transport {
+  static constexpr const char* name = "Unix";
+
+  std::optional<std::string> unavailable() { return std::nullopt; }
+
+  connection_pair open(caf::actor_system& sys) {
+    auto path = dir.file("conformance.sock");
+    return through_server(
+      sys, srv,
+      [path](caf::actor_system& sys, auto handler) {
+        return start_unix_server(sys, handler, path);
+      },
+      [path](caf::actor_system& sys, const server&) {
+        return open_unix_connection(sys, path);
+      });
+  }
+
+  testing::temp_dir dir;
+  server srv;
+};
+
+/// Both ends of a socketpair adopted with open_connection(sys, fd).
+struct socketpair_transport {
+  static constexpr const char* name = "Socketpair";
+
+  std::optional<std::string> unavailable() { return std::nullopt; }
+
+  connection_pair open(caf::actor_system& sys) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      ADD_FAILURE() << "socketpair: " << std::strerror(errno);
+      return {};
+    }
+    auto a = open_connection(sys, native_socket{fds[0]}).get(io_wait);
+    auto b = open_connection(sys, native_socket{fds[1]}).get(io_wait);
+    if (!a || !b) {
+      ADD_FAILURE() << "adopting a socketpair end failed: "
+                    << describe(a ? b.error() : a.error());
+      return {};
+    }
+    return {std::move(*a), std::move(*b)};
+  }
+};
+
+struct memory_transport {
+  static constexpr const char* name = "Memory";
+
+  std::optional<std::string> unavailable() { return std::nullopt; }
+
+  connection_pair open(caf::actor_system& sys) {
+    return make_memory_pair(sys);
+  }
+};
+
+template <class Transport>
+class Conformance : public testing::runtime_test {
+protected:
+  void SetUp() override {
+    if (auto why = transport_.unavailable())
+      GTEST_SKIP() << "!!! SKIPPED: " << Transport::name
+                   << " is unavailable on this host: " << *why << " !!!";
+    auto [first, second] = transport_.open(sys());
+    ASSERT_TRUE(first.reader && first.writer && second.reader
+                && second.writer)
+      << "no connected pair";
+    a = std::move(first);
+    b = std::move(second);
+  }
+
+  Transport transport_;
+  connection a;
+  connection b;
+};
+
+struct transport_names {
+  template <class T>
+  static std::string GetName(int) {
+    return T::name;
+  }
+};
+
+using transports
+  = ::testing::Types<tcp4_transport, tcp6_transport, unix_transport,
+                     socketpair_transport, memory_transport>;
+TYPED_TEST_SUITE(Conformance, transports, transport_names);
+
+// -- bytes ---------------------------------------------------------------------
+
+TYPED_TEST(Conformance, ExactBytesTravelBothWaysIncludingZeroAndFF) {
+  auto& a = this->a;
+  auto& b = this->b;
+  const bytes there = bytes{"\0\xff", 2} + testing::pattern(256) + "\r\n"
+                      + bytes{"\xff\0", 2};
+  const bytes back = bytes{"\0", 1} + testing::pattern(300, 7)
+                     + bytes{"\xff", 1};
+  ASSERT_EQ(there.size(), 262u);
+  a.writer.write(there);
+  EXPECT_EQ(value_of(b.reader.readexactly(262).get(io_wait)), there);
+  b.writer.write(back);
+  EXPECT_EQ(value_of(a.reader.readexactly(302).get(io_wait)), back);
+  // Nothing more than what was written arrives.
+  a.writer.write_eof();
+  b.writer.write_eof();
+  EXPECT_EQ(value_of(b.reader.read().get(io_wait)), "");
+  EXPECT_EQ(value_of(a.reader.read().get(io_wait)), "");
+}
+
+TYPED_TEST(Conformance, EightMebibytesEachWayArriveIntactWhileBothSidesRead) {
+  auto& a = this->a;
+  auto& b = this->b;
+  constexpr std::size_t size = 8 * 1024 * 1024;
+  const bytes from_a = testing::pattern(size, 1);
+  const bytes from_b = testing::pattern(size, 2);
+  auto send_a = std::async(std::launch::async, [&] {
+    return testing::write_all(a.writer, from_a);
+  });
+  auto send_b = std::async(std::launch::async, [&] {
+    return testing::write_all(b.writer, from_b);
+  });
+  auto recv_b = std::async(std::launch::async,
+                           [&] { return testing::read_n(b.reader, size); });
+  auto recv_a = std::async(std::launch::async,
+                           [&] { return testing::read_n(a.reader, size); });
+  auto sent_a = send_a.get();
+  auto sent_b = send_b.get();
+  EXPECT_FALSE(sent_a) << describe(sent_a);
+  EXPECT_FALSE(sent_b) << describe(sent_b);
+  auto at_b = recv_b.get();
+  auto at_a = recv_a.get();
+  EXPECT_EQ(at_b.size(), size);
+  EXPECT_EQ(at_a.size(), size);
+  EXPECT_EQ(testing::first_difference(at_b, from_a), bytes::npos);
+  EXPECT_EQ(testing::first_difference(at_a, from_b), bytes::npos);
+}
+
+// -- half-close and close -------------------------------------------------------
+
+TYPED_TEST(Conformance, WriteEofHalfClosesAndThePeerCanStillWriteBack) {
+  auto& a = this->a;
+  auto& b = this->b;
+  EXPECT_TRUE(value_of(a.writer.can_write_eof().get(io_wait)));
+  a.writer.write("request");
+  a.writer.write_eof();
+  EXPECT_EQ(value_of(b.reader.read().get(io_wait)), "request");
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(io_wait)));
+  // A half-closed writer is not closing (asyncio), and its reader still
+  // receives.
+  EXPECT_FALSE(value_of(a.writer.is_closing().get(io_wait)));
+  b.writer.write("response");
+  EXPECT_EQ(value_of(a.reader.readexactly(8).get(io_wait)), "response");
+  b.writer.write(" and more");
+  b.writer.close();
+  EXPECT_EQ(value_of(a.reader.read().get(io_wait)), " and more");
+  EXPECT_TRUE(value_of(a.reader.at_eof().get(io_wait)));
+}
+
+TYPED_TEST(Conformance, CloseGivesThePeerEofAfterAllData) {
+  auto& a = this->a;
+  auto& b = this->b;
+  const bytes data = testing::pattern(1024 * 1024 + 3, 5);
+  a.writer.write(data);
+  a.writer.close();
+  auto got = value_of(b.reader.read().get(bulk_wait));
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_EQ(testing::first_difference(got, data), bytes::npos);
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(io_wait)));
+  EXPECT_EQ(value_of(b.reader.readline().get(io_wait)), "");
+  // A clean close, not a reset.
+  auto exc = value_of(b.reader.exception().get(io_wait));
+  EXPECT_FALSE(exc.has_value()) << describe(*exc);
+}
+
+TYPED_TEST(Conformance, CloseIsIdempotent) {
+  auto& a = this->a;
+  auto& b = this->b;
+  a.writer.write("last words");
+  a.writer.close();
+  a.writer.close();
+  EXPECT_TRUE(a.writer.wait_closed().get(io_wait));
+  a.writer.close();
+  EXPECT_TRUE(a.writer.wait_closed().get(io_wait));
+  EXPECT_TRUE(value_of(a.writer.is_closing().get(io_wait)));
+  EXPECT_EQ(value_of(b.reader.read().get(io_wait)), "last words");
+  auto exc = value_of(b.reader.exception().get(io_wait));
+  EXPECT_FALSE(exc.has_value()) << describe(*exc);
+}
+
+TYPED_TEST(Conformance, ClosersReaderSeesEofAtOnceAndKeepsBufferedBytes) {
+  auto& a = this->a;
+  auto& b = this->b;
+  // One write arrives in one piece, so " world" is buffered in `a` once
+  // "hello" has been read.
+  b.writer.write("hello world");
+  EXPECT_EQ(value_of(a.reader.readexactly(5).get(io_wait)), "hello");
+  a.writer.close();
+  // `b` has not closed: only the local close can end this read.
+  EXPECT_EQ(value_of(a.reader.read().get(io_wait)), " world");
+  EXPECT_TRUE(value_of(a.reader.at_eof().get(io_wait)));
+  EXPECT_EQ(value_of(a.reader.read(10).get(io_wait)), "");
+  EXPECT_EQ(value_of(b.reader.read().get(io_wait)), "");
+}
+
+TYPED_TEST(Conformance, WaitClosedRepliesOnlyAfterClose) {
+  auto& a = this->a;
+  auto early = a.writer.wait_closed().get(200ms);
+  EXPECT_EQ(code_of(error_of(std::move(early))), stream_errc::timeout);
+  a.writer.close();
+  EXPECT_TRUE(a.writer.wait_closed().get(io_wait));
+}
+
+TYPED_TEST(Conformance, IsClosingIsFalseBeforeCloseAndTrueAfter) {
+  auto& a = this->a;
+  EXPECT_FALSE(value_of(a.writer.is_closing().get(io_wait)));
+  a.writer.close();
+  EXPECT_TRUE(value_of(a.writer.is_closing().get(io_wait)));
+  EXPECT_TRUE(a.writer.wait_closed().get(io_wait));
+  EXPECT_TRUE(value_of(a.writer.is_closing().get(io_wait)));
+}
+
+TYPED_TEST(Conformance, DrainAfterCloseFailsWithClosed) {
+  auto& a = this->a;
+  a.writer.close();
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(io_wait))),
+            stream_errc::closed);
+  a.writer.write("too late");
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(io_wait))),
+            stream_errc::closed);
+  EXPECT_TRUE(a.writer.wait_closed().get(io_wait));
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(io_wait))),
+            stream_errc::closed);
+  // Nothing written after close reached the peer.
+  EXPECT_EQ(value_of(this->b.reader.read().get(io_wait)), "");
+}
+
+// -- flow control ----------------------------------------------------------------
+
+TYPED_TEST(Conformance, DrainWaitsForAPeerThatStopsReadingAndCompletesOnceItReads) {
+  auto& a = this->a;
+  auto& b = this->b;
+  // Kernel buffers absorb an unknown amount: write 1 MiB pieces until drain
+  // waits, which it must before 256 MiB.
+  constexpr std::size_t piece = 1024 * 1024 + 13;
+  std::size_t pieces = 0;
+  bool waited = false;
+  while (!waited && pieces < 256) {
+    a.writer.write(testing::pattern(piece, static_cast<unsigned>(pieces)));
+    ++pieces;
+    auto drained = a.writer.drain().get(300ms);
+    if (!drained) {
+      ASSERT_EQ(code_of(drained.error()), stream_errc::timeout)
+        << describe(drained.error());
+      waited = true;
+    }
+  }
+  ASSERT_TRUE(waited) << "drain never waited for a peer that reads nothing ("
+                      << pieces << " MiB written)";
+  // The peer reads everything; then the writer drains.
+  auto got = testing::read_n(b.reader, pieces * piece);
+  ASSERT_EQ(got.size(), pieces * piece);
+  for (std::size_t i = 0; i < pieces; ++i)
+    ASSERT_EQ(testing::first_difference(
+                got.substr(i * piece, piece),
+                testing::pattern(piece, static_cast<unsigned>(i))),
+              bytes::npos)
+      << "piece " << i;
+  EXPECT_TRUE(a.writer.drain().get(io_wait));
+}
+
+} // namespace
+} // namespace actorstreams

@@ -1,0 +1,307 @@
+#pragma once
+
+// Helpers for the loopback tests (tiers 3 and 4): a slot that hands the
+// server side of a connection to the test thread, temporary directories, raw
+// POSIX sockets and byte patterns that make every misplaced byte visible.
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "test_support.hpp"
+
+namespace actorstreams::testing {
+
+/// A bounded wait for one reply on a loopback connection.
+inline constexpr auto io_wait = std::chrono::seconds{5};
+
+/// A bounded wait for a bulk transfer (megabytes in a Debug build).
+inline constexpr auto bulk_wait = std::chrono::seconds{60};
+
+/// Server-side connections, handed from a plain-callback handler (which runs
+/// in the server actor) to the test thread.
+class connection_slot {
+public:
+  void put(connection conn) {
+    {
+      std::lock_guard guard{mtx_};
+      conns_.push_back(std::move(conn));
+    }
+    cv_.notify_all();
+  }
+
+  /// The next connection, or none after `timeout`.
+  std::optional<connection> take(std::chrono::milliseconds timeout = io_wait) {
+    std::unique_lock guard{mtx_};
+    if (!cv_.wait_for(guard, timeout, [this] { return !conns_.empty(); }))
+      return std::nullopt;
+    auto conn = std::move(conns_.front());
+    conns_.pop_front();
+    return conn;
+  }
+
+  /// A plain-callback handler that puts each connection here.
+  static auto handler(std::shared_ptr<connection_slot> slot) {
+    return [slot](stream_reader reader, stream_writer writer) {
+      slot->put(connection{std::move(reader), std::move(writer)});
+    };
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<connection> conns_;
+};
+
+/// A directory from mkdtemp, removed with its contents.
+class temp_dir {
+public:
+  temp_dir() {
+    char tmpl[] = "/tmp/actorstreams-net-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr)
+      ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
+    else
+      path_ = tmpl;
+  }
+
+  ~temp_dir() {
+    std::error_code ec;
+    if (!path_.empty())
+      std::filesystem::remove_all(path_, ec);
+  }
+
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  std::string file(const std::string& name) const {
+    return path_ + "/" + name;
+  }
+
+private:
+  std::string path_;
+};
+
+/// A raw file descriptor, closed on destruction.
+class raw_fd {
+public:
+  raw_fd() = default;
+
+  explicit raw_fd(int fd) : fd_(fd) {
+    // nop
+  }
+
+  raw_fd(raw_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {
+    // nop
+  }
+
+  raw_fd& operator=(raw_fd&& other) noexcept {
+    reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+
+  ~raw_fd() { reset(); }
+
+  int get() const { return fd_; }
+
+  explicit operator bool() const { return fd_ >= 0; }
+
+  int release() { return std::exchange(fd_, -1); }
+
+  void reset(int fd = -1) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = fd;
+  }
+
+private:
+  int fd_ = -1;
+};
+
+inline sockaddr_in ipv4_address(const char* ip, uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip, &sa.sin_addr);
+  return sa;
+}
+
+/// The port a socket is bound to.
+inline uint16_t local_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return 0;
+  if (ss.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+/// A TCP socket bound to 127.0.0.1:`port` (0: a free one), listening unless
+/// `listen` is false (then connects to it are refused while it holds the
+/// port).
+inline raw_fd raw_tcp_socket(uint16_t port, bool listen) {
+  raw_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  auto sa = ipv4_address("127.0.0.1", port);
+  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0
+      || (listen && ::listen(fd.get(), 16) != 0)) {
+    ADD_FAILURE() << "raw socket on 127.0.0.1:" << port << ": "
+                  << std::strerror(errno);
+    return raw_fd{};
+  }
+  return fd;
+}
+
+/// Connects a blocking TCP socket to 127.0.0.1:`port`; on failure returns
+/// an empty fd and leaves the reason in errno.
+inline raw_fd raw_tcp_connect(uint16_t port) {
+  raw_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  auto sa = ipv4_address("127.0.0.1", port);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    int saved = errno;
+    fd.reset();
+    errno = saved;
+  }
+  return fd;
+}
+
+/// Accepts one connection on a raw listening socket, waiting at most
+/// `timeout`.
+inline raw_fd raw_accept(int listener,
+                         std::chrono::milliseconds timeout = io_wait) {
+  pollfd pfd{listener, POLLIN, 0};
+  if (::poll(&pfd, 1, static_cast<int>(timeout.count())) != 1) {
+    ADD_FAILURE() << "nothing to accept";
+    return raw_fd{};
+  }
+  return raw_fd{::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)};
+}
+
+/// What a raw socket reads once the peer is gone: "eof", "reset", the bytes
+/// it read first ("data:..."), or "timeout".
+inline std::string raw_wait_end(int fd,
+                                std::chrono::milliseconds timeout = io_wait) {
+  std::string data;
+  for (;;) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(timeout.count())) != 1)
+      return data.empty() ? "timeout" : "data:" + data;
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n == 0)
+      return data.empty() ? "eof" : "data:" + data;
+    if (n < 0)
+      return data.empty() ? (errno == ECONNRESET ? "reset"
+                                                 : std::strerror(errno))
+                          : "data:" + data;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+/// Whether ::1 can be bound here; the reason if not.
+inline std::optional<std::string> ipv6_loopback_unavailable() {
+  raw_fd fd{::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  if (!fd)
+    return std::string{"socket(AF_INET6): "} + std::strerror(errno);
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_addr = in6addr_loopback;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
+    return std::string{"bind([::1]:0): "} + std::strerror(errno);
+  return std::nullopt;
+}
+
+/// Whether anything (a file, a socket, a dangling link) is at `path`.
+inline bool exists_path(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+/// The number of entries in /proc/self/fd (open descriptors).
+inline std::size_t open_fd_count() {
+  std::size_t n = 0;
+  if (auto dir = ::opendir("/proc/self/fd")) {
+    while (auto entry = ::readdir(dir))
+      if (entry->d_name[0] != '.')
+        ++n;
+    ::closedir(dir);
+    return n - 1; // the directory stream's own descriptor
+  }
+  ADD_FAILURE() << "cannot open /proc/self/fd";
+  return 0;
+}
+
+/// `n` bytes that differ with `seed` and cover every byte value, "\0" and
+/// 0xFF included; a prime period exposes shifted or repeated chunks.
+inline bytes pattern(std::size_t n, unsigned seed = 0) {
+  bytes out(n, '\0');
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = static_cast<char>((i * 7 + seed * 31 + i / 251) % 256);
+  return out;
+}
+
+/// The index of the first byte where `x` and `y` differ (including a length
+/// difference), or npos.
+inline std::size_t first_difference(const bytes& x, const bytes& y) {
+  auto n = std::min(x.size(), y.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (x[i] != y[i])
+      return i;
+  return x.size() == y.size() ? bytes::npos : n;
+}
+
+/// Reads `n` bytes with read(64 KiB) requests (or fewer at EOF / error).
+inline bytes read_n(const stream_reader& reader, std::size_t n,
+                    std::chrono::seconds timeout = bulk_wait) {
+  bytes out;
+  out.reserve(n);
+  while (out.size() < n) {
+    auto chunk = reader.read(std::min<std::size_t>(n - out.size(), 65536))
+                   .get(timeout);
+    if (!chunk) {
+      ADD_FAILURE() << "read failed after " << out.size()
+                    << " bytes: " << describe(chunk.error());
+      break;
+    }
+    if (chunk->empty()) {
+      ADD_FAILURE() << "EOF after " << out.size() << " of " << n << " bytes";
+      break;
+    }
+    out += *chunk;
+  }
+  return out;
+}
+
+/// Writes `data` in 64 KiB pieces, draining after each; the first error.
+inline caf::error write_all(const stream_writer& writer, const bytes& data,
+                            std::chrono::seconds timeout = bulk_wait) {
+  constexpr std::size_t piece = 65536;
+  for (std::size_t off = 0; off < data.size(); off += piece) {
+    writer.write(data.substr(off, piece));
+    if (auto ok = writer.drain().get(timeout); !ok)
+      return std::move(ok.error());
+  }
+  return caf::error{};
+}
+
+} // namespace actorstreams::testing

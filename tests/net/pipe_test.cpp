@@ -1,0 +1,158 @@
+#include "streams/connection.hpp"
+
+// Tier 4: open_pipe_connection over a child process's stdin and stdout.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "net_support.hpp"
+
+namespace actorstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::code_of;
+using testing::error_of;
+using testing::io_wait;
+using testing::value_of;
+
+/// A child process running `argv`, with pipes to its stdin and from its
+/// stdout (either may be skipped). Killed (if still running) and reaped on
+/// destruction, by its PID.
+class child_process {
+public:
+  child_process(std::vector<const char*> argv, bool pipe_stdin,
+                bool pipe_stdout) {
+    int in[2] = {-1, -1};
+    int out[2] = {-1, -1};
+    if ((pipe_stdin && ::pipe2(in, O_CLOEXEC) != 0)
+        || (pipe_stdout && ::pipe2(out, O_CLOEXEC) != 0)) {
+      ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+      return;
+    }
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // The child: only async-signal-safe calls until exec.
+      if (in[0] >= 0)
+        ::dup2(in[0], STDIN_FILENO);
+      if (out[1] >= 0)
+        ::dup2(out[1], STDOUT_FILENO);
+      ::execv(argv[0], const_cast<char* const*>(argv.data()));
+      ::_exit(127);
+    }
+    if (pid_ < 0)
+      ADD_FAILURE() << "fork: " << std::strerror(errno);
+    if (in[0] >= 0)
+      ::close(in[0]);
+    if (out[1] >= 0)
+      ::close(out[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+  }
+
+  ~child_process() {
+    if (pid_ > 0 && !status_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  /// The parent's end of the child's stdin (ownership goes to whoever
+  /// adopts it).
+  int stdin_fd() const { return stdin_; }
+
+  /// The parent's end of the child's stdout.
+  int stdout_fd() const { return stdout_; }
+
+  /// The exit status once the child exited within `timeout`, else none.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout = io_wait) {
+    if (status_)
+      return status_;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      auto r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        status_ = status;
+        return status_;
+      }
+      if (r < 0 || std::chrono::steady_clock::now() >= deadline)
+        return std::nullopt;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int stdout_ = -1;
+  std::optional<int> status_;
+};
+
+bool exited_with(std::optional<int> status, int code) {
+  return status && WIFEXITED(*status) && WEXITSTATUS(*status) == code;
+}
+
+class Pipe : public testing::runtime_test {};
+
+TEST_F(Pipe, LinesWrittenToCatComeBackAndWriteEofMakesItExit) {
+  child_process cat{{"/bin/cat"}, true, true};
+  auto conn = value_of(
+    open_pipe_connection(sys(), cat.stdout_fd(), cat.stdin_fd()).get(io_wait));
+  EXPECT_EQ(value_of(conn.writer.get_extra_info("pipe").get(io_wait)),
+            std::to_string(cat.stdout_fd()) + ","
+              + std::to_string(cat.stdin_fd()));
+  conn.writer.write("one\n");
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "one\n");
+  conn.writer.writelines({"two\n", bytes{"\0\xff\n", 3}});
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "two\n");
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)),
+            (bytes{"\0\xff\n", 3}));
+  EXPECT_TRUE(value_of(conn.writer.can_write_eof().get(io_wait)));
+  conn.writer.write("last, no newline");
+  conn.writer.write_eof();
+  // cat sees EOF on its stdin, echoes the rest and exits: EOF here.
+  EXPECT_EQ(value_of(conn.reader.read().get(io_wait)), "last, no newline");
+  EXPECT_TRUE(value_of(conn.reader.at_eof().get(io_wait)));
+  EXPECT_TRUE(exited_with(cat.wait_exit(), 0));
+  conn.writer.close();
+  EXPECT_TRUE(conn.writer.wait_closed().get(io_wait));
+}
+
+TEST_F(Pipe, AReadOnlyPipeReadsAChildsOutputToEof) {
+  child_process echo{{"/bin/echo", "hello from a child"}, false, true};
+  auto conn = value_of(
+    open_pipe_connection(sys(), echo.stdout_fd(), -1).get(io_wait));
+  EXPECT_EQ(value_of(conn.reader.read().get(io_wait)),
+            "hello from a child\n");
+  EXPECT_FALSE(value_of(conn.writer.can_write_eof().get(io_wait)));
+  EXPECT_TRUE(exited_with(echo.wait_exit(), 0));
+}
+
+TEST_F(Pipe, WritingToAPipeWhoseReaderExitedFailsWithConnectionResetNotSigpipe) {
+  child_process gone{{"/bin/true"}, true, false};
+  ASSERT_TRUE(exited_with(gone.wait_exit(), 0));
+  // The child's stdin had no reader left once it exited.
+  auto conn = value_of(
+    open_pipe_connection(sys(), -1, gone.stdin_fd()).get(io_wait));
+  conn.writer.write("nobody reads this\n");
+  // Had SIGPIPE not been suppressed, the process would have died here.
+  auto err = error_of(conn.writer.wait_closed().get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::connection_reset) << describe(err);
+  EXPECT_EQ(code_of(error_of(conn.writer.drain().get(io_wait))),
+            stream_errc::connection_reset);
+  EXPECT_TRUE(value_of(conn.writer.is_closing().get(io_wait)));
+}
+
+} // namespace
+} // namespace actorstreams

@@ -1,0 +1,182 @@
+#include "streams/runtime.hpp"
+
+// Tier 4: the runtime's lifecycle with real sockets: shutdown with open
+// connections, and more than one I/O thread.
+
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "actors/io_module.hpp"
+#include "net_support.hpp"
+
+namespace actorstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::code_of;
+using testing::connection_slot;
+using testing::io_wait;
+using testing::raw_fd;
+using testing::value_of;
+
+/// Echoes lines until EOF, then closes.
+caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
+                         stream_writer out) {
+  auto next = std::make_shared<std::function<void()>>();
+  *next = [self, in, out, next] {
+    in.readline().then(
+      self,
+      [self, out, next](bytes line) {
+        if (line.empty()) {
+          out.close();
+          self->quit();
+          *next = nullptr; // breaks the cycle
+          return;
+        }
+        out.write(std::move(line));
+        (*next)();
+      },
+      [self, out, next](caf::error) {
+        out.close();
+        self->quit();
+        *next = nullptr;
+      });
+  };
+  (*next)();
+  return {};
+}
+
+TEST(Runtime, DestroyingItWithAServerAndOpenConnectionsClosesEverySocket) {
+  const auto baseline = testing::open_fd_count();
+  testing::temp_dir dir;
+  auto unix_path = dir.file("runtime.sock");
+  // Handles that outlive the runtime: its destructor must not wait for them.
+  server srv;
+  server unix_srv;
+  std::vector<connection> clients;
+  std::vector<connection> accepted;
+  raw_fd raw;
+  auto pending_read = std::make_shared<std::promise<caf::error>>();
+  auto pending_read_result = pending_read->get_future();
+  {
+    auto rt = std::make_unique<runtime>();
+    auto& sys = rt->system();
+    auto slot = std::make_shared<connection_slot>();
+    srv = value_of(start_server(sys, connection_slot::handler(slot),
+                                "127.0.0.1", 0)
+                     .get(io_wait));
+    unix_srv = value_of(
+      start_unix_server(sys, connection_slot::handler(slot), unix_path)
+        .get(io_wait));
+    for (int i = 0; i < 3; ++i) {
+      clients.push_back(value_of(
+        open_connection(sys, "127.0.0.1", srv.port()).get(io_wait)));
+      auto peer = slot->take();
+      ASSERT_TRUE(peer);
+      accepted.push_back(*peer);
+    }
+    clients.push_back(
+      value_of(open_unix_connection(sys, unix_path).get(io_wait)));
+    auto unix_peer = slot->take();
+    ASSERT_TRUE(unix_peer);
+    accepted.push_back(*unix_peer);
+    // A raw client with unread data on both sides.
+    raw = testing::raw_tcp_connect(srv.port());
+    ASSERT_TRUE(raw) << std::strerror(errno);
+    auto raw_peer = slot->take();
+    ASSERT_TRUE(raw_peer);
+    ASSERT_EQ(::send(raw.get(), "unread", 6, MSG_NOSIGNAL), 6);
+    // A read that waits on the first accepted connection, from an actor.
+    auto sent = std::make_shared<std::promise<void>>();
+    auto sent_future = sent->get_future();
+    sys.spawn([reader = accepted[0].reader, sent, shared = pending_read](
+                caf::event_based_actor* self) -> caf::behavior {
+      reader.read(10).then(
+        self,
+        [self, shared](bytes data) {
+          shared->set_value(make_error(stream_errc::invalid_argument,
+                                       "unexpected data: " + data));
+          self->quit();
+        },
+        [self, shared](caf::error err) {
+          shared->set_value(std::move(err));
+          self->quit();
+        });
+      sent->set_value();
+      return {};
+    });
+    ASSERT_EQ(sent_future.wait_for(io_wait), std::future_status::ready);
+    // Queued behind the read in the same mailbox: once this replies, the
+    // read is waiting.
+    EXPECT_FALSE(value_of(accepted[0].reader.at_eof().get(io_wait)));
+    ASSERT_EQ(pending_read_result.wait_for(0s), std::future_status::timeout)
+      << "the read should wait for data";
+    EXPECT_TRUE(testing::exists_path(unix_path));
+    // Two listeners, four clients, five accepted, the raw client: all open.
+    EXPECT_GE(testing::open_fd_count(), baseline + 12);
+    // Bounded by the test's timeout (120 s under ctest).
+    rt.reset();
+  }
+  // The waiting read failed with closed.
+  ASSERT_EQ(pending_read_result.wait_for(0s), std::future_status::ready);
+  auto err = pending_read_result.get();
+  EXPECT_EQ(code_of(err), stream_errc::closed) << describe(err);
+  // The raw client sees its connection end.
+  auto end = testing::raw_wait_end(raw.get());
+  EXPECT_TRUE(end == "eof" || end == "reset") << end;
+  raw.reset();
+  // The listening sockets are gone too, the Unix one with its file.
+  errno = 0;
+  EXPECT_FALSE(testing::raw_tcp_connect(srv.port()));
+  EXPECT_EQ(errno, ECONNREFUSED);
+  EXPECT_FALSE(testing::exists_path(unix_path));
+  EXPECT_EQ(testing::open_fd_count(), baseline);
+  // Dropping the handles after the runtime is gone is harmless.
+  clients.clear();
+  accepted.clear();
+  srv = server{};
+  unix_srv = server{};
+  EXPECT_EQ(testing::open_fd_count(), baseline);
+}
+
+TEST(Runtime, ARuntimeWithTwoIoThreadsServesConcurrentClients) {
+  config cfg;
+  cfg.io_threads(2);
+  runtime rt{std::move(cfg)};
+  auto& sys = rt.system();
+  auto mod = io_module::try_of(sys);
+  ASSERT_NE(mod, nullptr);
+  EXPECT_EQ(mod->io().size(), 2u);
+  auto srv = value_of(
+    start_server(sys, echo_lines, "127.0.0.1", 0).get(io_wait));
+  constexpr int clients = 8;
+  constexpr int lines = 200;
+  std::vector<std::future<std::string>> results;
+  for (int c = 0; c < clients; ++c)
+    results.push_back(std::async(std::launch::async, [&sys, &srv, c] {
+      auto conn = open_connection(sys, "127.0.0.1", srv.port()).get(io_wait);
+      if (!conn)
+        return "connect: " + describe(conn.error());
+      bytes expected;
+      for (int i = 0; i < lines; ++i) {
+        auto line = "client " + std::to_string(c) + " line "
+                    + std::to_string(i) + "\n";
+        expected += line;
+        conn->writer.write(line);
+      }
+      conn->writer.write_eof();
+      auto echoed = conn->reader.read().get(testing::bulk_wait);
+      if (!echoed)
+        return "read: " + describe(echoed.error());
+      return *echoed == expected ? std::string{"ok"}
+                                 : "mismatch: " + echoed->substr(0, 80);
+    }));
+  for (auto& result : results)
+    EXPECT_EQ(result.get(), "ok");
+  srv.close();
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+}
+
+} // namespace
+} // namespace actorstreams

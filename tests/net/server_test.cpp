@@ -1,0 +1,435 @@
+#include "streams/server.hpp"
+
+// Tier 4: servers on loopback TCP and Unix sockets (start_server,
+// start_unix_server, the three handler forms, closing).
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "net_support.hpp"
+
+namespace actorstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::code_of;
+using testing::connection_slot;
+using testing::error_of;
+using testing::io_wait;
+using testing::raw_fd;
+using testing::value_of;
+
+class Server : public testing::runtime_test {
+protected:
+  server listen(server_options opts = {}) {
+    return value_of(start_server(sys(), connection_slot::handler(slot),
+                                 "127.0.0.1", 0, opts)
+                      .get(io_wait),
+                    "start_server");
+  }
+
+  connection connect(const server& srv) {
+    return value_of(open_connection(sys(), "127.0.0.1", srv.port()).get(io_wait),
+                    "open_connection");
+  }
+
+  server listen_unix(const std::string& path) {
+    return value_of(
+      start_unix_server(sys(), connection_slot::handler(slot), path)
+        .get(io_wait),
+      "start_unix_server");
+  }
+
+  /// A client at `path` reaches the handler.
+  void check_serves(const std::string& path) {
+    auto client = value_of(open_unix_connection(sys(), path).get(io_wait),
+                           "open_unix_connection");
+    auto accepted = slot->take();
+    ASSERT_TRUE(accepted);
+    client.writer.write("unix\n");
+    EXPECT_EQ(value_of(accepted->reader.readline().get(io_wait)), "unix\n");
+  }
+
+  std::shared_ptr<connection_slot> slot = std::make_shared<connection_slot>();
+  testing::temp_dir dir;
+};
+
+/// Sends an exit to an actor the test spawned, so that the system's
+/// shutdown does not wait for it.
+struct actor_guard {
+  caf::actor hdl;
+  ~actor_guard() { caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown); }
+};
+
+/// The behavior-form handler: answers one line, then closes.
+caf::behavior answer_one_line(caf::event_based_actor* self, stream_reader in,
+                              stream_writer out) {
+  out.write("behavior: hello\n");
+  in.readline().then(
+    self,
+    [self, out](bytes line) {
+      out.write("behavior: " + line);
+      out.close();
+      self->quit();
+    },
+    [self, out](caf::error) {
+      out.close();
+      self->quit();
+    });
+  return {};
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out{path, std::ios::binary | std::ios::trunc};
+  out << text;
+}
+
+bool is_socket_file(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// -- binding ----------------------------------------------------------------------
+
+TEST_F(Server, PortZeroGivesARealPortAndItsAddress) {
+  auto srv = listen();
+  ASSERT_NE(srv.port(), 0);
+  EXPECT_EQ(srv.addresses(),
+            std::vector<std::string>{"127.0.0.1:" + std::to_string(srv.port())});
+  // Something really listens there: a raw client reaches the handler.
+  auto raw = testing::raw_tcp_connect(srv.port());
+  ASSERT_TRUE(raw) << std::strerror(errno);
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  ASSERT_EQ(::send(raw.get(), "raw\n", 4, MSG_NOSIGNAL), 4);
+  EXPECT_EQ(value_of(accepted->reader.readline().get(io_wait)), "raw\n");
+}
+
+TEST_F(Server, BindingAPortInUseFailsWithBindFailed) {
+  auto srv = listen();
+  auto err = error_of(start_server(sys(), connection_slot::handler(slot),
+                                   "127.0.0.1", srv.port())
+                        .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::bind_failed);
+  EXPECT_NE(describe(err).find("127.0.0.1:" + std::to_string(srv.port())),
+            std::string::npos)
+    << describe(err);
+  // The first server is unaffected.
+  auto client = connect(srv);
+  EXPECT_TRUE(slot->take());
+  // A port held by a foreign listening socket fails alike.
+  auto foreign = testing::raw_tcp_socket(0, true);
+  ASSERT_TRUE(foreign);
+  err = error_of(start_server(sys(), connection_slot::handler(slot),
+                              "127.0.0.1", testing::local_port(foreign.get()))
+                   .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::bind_failed) << describe(err);
+}
+
+TEST_F(Server, AnUnawaitedStartServerBindsNothing) {
+  auto holder = testing::raw_tcp_socket(0, false);
+  ASSERT_TRUE(holder);
+  auto port = testing::local_port(holder.get());
+  holder.reset(); // the port is free again
+  auto path = dir.file("never.sock");
+  {
+    auto tcp = start_server(sys(), connection_slot::handler(slot), "127.0.0.1",
+                            port);
+    auto unix_socket = start_unix_server(sys(), connection_slot::handler(slot),
+                                         path);
+  }
+  // A server that is awaited goes through the same I/O threads afterwards.
+  auto other = listen();
+  errno = 0;
+  EXPECT_FALSE(testing::raw_tcp_connect(port));
+  EXPECT_EQ(errno, ECONNREFUSED);
+  EXPECT_TRUE(testing::raw_tcp_socket(port, true)) << "the port was taken";
+  EXPECT_FALSE(testing::exists_path(path));
+}
+
+// -- handler forms -------------------------------------------------------------------
+
+TEST_F(Server, APlainCallbackHandlerServesEachClient) {
+  auto handler = [](stream_reader, stream_writer out) {
+    out.write("plain: hello\n");
+    out.close();
+  };
+  auto srv = value_of(
+    start_server(sys(), handler, "127.0.0.1", 0).get(io_wait));
+  for (int i = 0; i < 3; ++i) {
+    auto client = connect(srv);
+    EXPECT_EQ(value_of(client.reader.read().get(io_wait)), "plain: hello\n");
+  }
+}
+
+TEST_F(Server, ABehaviorHandlerRunsAsAnActorPerConnection) {
+  auto srv = value_of(
+    start_server(sys(), answer_one_line, "127.0.0.1", 0).get(io_wait));
+  auto first = connect(srv);
+  auto second = connect(srv);
+  // Each connection has its own actor: the second is served while the
+  // first has not answered yet.
+  EXPECT_EQ(value_of(second.reader.readline().get(io_wait)),
+            "behavior: hello\n");
+  EXPECT_EQ(value_of(first.reader.readline().get(io_wait)),
+            "behavior: hello\n");
+  second.writer.write("two\n");
+  EXPECT_EQ(value_of(second.reader.read().get(io_wait)), "behavior: two\n");
+  first.writer.write("one\n");
+  EXPECT_EQ(value_of(first.reader.read().get(io_wait)), "behavior: one\n");
+}
+
+TEST_F(Server, AnActorHandlerReceivesConnectedAtomAndTheConnection) {
+  actor_guard handler{sys().spawn([](caf::event_based_actor* self)
+                                    -> caf::behavior {
+    return {
+      [self](connected_atom, connection& conn) {
+        conn.writer.write("actor: hello\n");
+        auto out = conn.writer;
+        conn.reader.readline().then(
+          self,
+          [out](bytes line) {
+            out.write("actor: " + line);
+            out.close();
+          },
+          [out](caf::error) { out.close(); });
+      },
+    };
+  })};
+  auto srv = value_of(
+    start_server(sys(), handler.hdl, "127.0.0.1", 0).get(io_wait));
+  for (auto word : {"one", "two"}) {
+    auto client = connect(srv);
+    EXPECT_EQ(value_of(client.reader.readline().get(io_wait)),
+              "actor: hello\n");
+    client.writer.write(std::string{word} + "\n");
+    EXPECT_EQ(value_of(client.reader.read().get(io_wait)),
+              "actor: " + std::string{word} + "\n");
+  }
+}
+
+TEST_F(Server, AHandlerCanAskForPeernameAtOnce) {
+  // The first thing many asyncio handlers do; the accepted transport may not
+  // have described itself yet when the handler starts.
+  auto greet = [](caf::event_based_actor* self, stream_reader,
+                  stream_writer out) -> caf::behavior {
+    out.get_extra_info("peername")
+      .then(
+        self,
+        [self, out](bytes peer) {
+          out.write("you are " + peer + "\n");
+          out.close();
+          self->quit();
+        },
+        [self, out](caf::error err) {
+          out.write("error: " + describe(err) + "\n");
+          out.close();
+          self->quit();
+        });
+    return {};
+  };
+  auto srv = value_of(start_server(sys(), greet, "127.0.0.1", 0).get(io_wait));
+  for (int i = 0; i < 20; ++i) {
+    auto client = connect(srv);
+    auto me = value_of(client.writer.get_extra_info("sockname").get(io_wait));
+    EXPECT_EQ(value_of(client.reader.read().get(io_wait)),
+              "you are " + me + "\n");
+  }
+}
+
+TEST_F(Server, AThrowingCallbackGetsItsConnectionClosedAndTheServerGoesOn) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto handler = [calls](stream_reader, stream_writer out) {
+    if ((*calls)++ == 0)
+      throw std::runtime_error("boom");
+    out.write("served\n");
+  };
+  auto srv = value_of(
+    start_server(sys(), handler, "127.0.0.1", 0).get(io_wait));
+  ::testing::internal::CaptureStderr();
+  auto first = connect(srv);
+  auto seen = first.reader.read().get(io_wait);
+  auto log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(value_of(std::move(seen)), "") << "the client should see EOF";
+  EXPECT_NE(log.find("Unhandled exception in client_connected_cb: boom"),
+            std::string::npos)
+    << log;
+  auto second = connect(srv);
+  EXPECT_EQ(value_of(second.reader.readline().get(io_wait)), "served\n");
+  EXPECT_EQ(calls->load(), 2);
+  EXPECT_TRUE(value_of(srv.is_serving().get(io_wait)));
+}
+
+// -- closing ---------------------------------------------------------------------------
+
+TEST_F(Server, IsServingIsTrueUntilClose) {
+  auto srv = listen();
+  EXPECT_TRUE(value_of(srv.is_serving().get(io_wait)));
+  srv.close();
+  EXPECT_FALSE(value_of(srv.is_serving().get(io_wait)));
+  srv.close(); // idempotent
+  EXPECT_FALSE(value_of(srv.is_serving().get(io_wait)));
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+}
+
+TEST_F(Server, CloseStopsAcceptingWhileOpenConnectionsGoOn) {
+  auto srv = listen();
+  auto client = connect(srv);
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  srv.close();
+  EXPECT_FALSE(value_of(srv.is_serving().get(io_wait)));
+  auto err = error_of(
+    open_connection(sys(), "127.0.0.1", srv.port()).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::connect_failed) << describe(err);
+  EXPECT_FALSE(slot->take(100ms)) << "a connection was accepted after close";
+  // The open connection goes on, both ways.
+  client.writer.write("still here\n");
+  EXPECT_EQ(value_of(accepted->reader.readline().get(io_wait)),
+            "still here\n");
+  accepted->writer.write("me too\n");
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "me too\n");
+}
+
+TEST_F(Server, WaitClosedRepliesOnlyAfterCloseAndEveryConnectionClosed) {
+  auto srv = listen();
+  auto client = connect(srv);
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(code_of(error_of(srv.wait_closed().get(200ms))),
+            stream_errc::timeout)
+    << "wait_closed replied before close";
+  srv.close();
+  EXPECT_EQ(code_of(error_of(srv.wait_closed().get(200ms))),
+            stream_errc::timeout)
+    << "wait_closed replied while a connection was open";
+  // The client leaving is not enough: the server's side must close too.
+  client.writer.close();
+  EXPECT_EQ(value_of(accepted->reader.read().get(io_wait)), "");
+  EXPECT_EQ(code_of(error_of(srv.wait_closed().get(200ms))),
+            stream_errc::timeout)
+    << "wait_closed replied while the server's side was open";
+  accepted->writer.close();
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+  EXPECT_TRUE(srv.wait_closed().get(io_wait)) << "a second wait";
+}
+
+TEST_F(Server, CloseClientsClosesEveryAcceptedConnection) {
+  auto srv = listen();
+  auto one = connect(srv);
+  auto two = connect(srv);
+  auto one_peer = slot->take();
+  auto two_peer = slot->take();
+  ASSERT_TRUE(one_peer && two_peer);
+  one_peer->writer.write("bye one");
+  srv.close_clients();
+  EXPECT_EQ(value_of(one.reader.read().get(io_wait)), "bye one");
+  EXPECT_EQ(value_of(two.reader.read().get(io_wait)), "");
+  EXPECT_TRUE(value_of(one_peer->writer.is_closing().get(io_wait)));
+  EXPECT_TRUE(value_of(two_peer->writer.is_closing().get(io_wait)));
+  // It closes clients only: the server still serves.
+  EXPECT_TRUE(value_of(srv.is_serving().get(io_wait)));
+  auto three = connect(srv);
+  auto three_peer = slot->take();
+  ASSERT_TRUE(three_peer);
+  three_peer->writer.write("welcome\n");
+  EXPECT_EQ(value_of(three.reader.readline().get(io_wait)), "welcome\n");
+  srv.close();
+  srv.close_clients();
+  EXPECT_EQ(value_of(three.reader.read().get(io_wait)), "");
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+}
+
+TEST_F(Server, AbortClientsEndsEveryAcceptedConnection) {
+  auto srv = listen();
+  auto one = connect(srv);
+  auto one_peer = slot->take();
+  ASSERT_TRUE(one_peer);
+  srv.abort_clients();
+  auto end = one.reader.read().get(io_wait);
+  if (end)
+    EXPECT_EQ(*end, "");
+  else
+    EXPECT_EQ(code_of(end.error()), stream_errc::connection_reset)
+      << describe(end.error());
+  srv.close();
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+}
+
+// -- Unix servers ---------------------------------------------------------------------
+
+TEST_F(Server, AUnixServerServesOnItsPathAndRemovesTheSocketFileOnClose) {
+  auto path = dir.file("server.sock");
+  auto srv = listen_unix(path);
+  EXPECT_EQ(srv.addresses(), std::vector<std::string>{path});
+  EXPECT_TRUE(is_socket_file(path));
+  check_serves(path);
+  srv.close();
+  srv.close_clients();
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+  EXPECT_FALSE(testing::exists_path(path));
+}
+
+TEST_F(Server, AUnixServerLeavesAFileThatReplacedItsSocketAlone) {
+  auto path = dir.file("server.sock");
+  auto srv = listen_unix(path);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  write_file(path, "not yours");
+  srv.close();
+  EXPECT_TRUE(srv.wait_closed().get(io_wait));
+  EXPECT_EQ(read_file(path), "not yours");
+}
+
+TEST_F(Server, AUnixServerLeavesASocketOfAnotherServerThatReplacedItsOwnAlone) {
+  auto path = dir.file("server.sock");
+  auto first = listen_unix(path);
+  // A second server at the same path replaces the socket file (asyncio).
+  auto second = listen_unix(path);
+  first.close();
+  EXPECT_TRUE(first.wait_closed().get(io_wait));
+  EXPECT_TRUE(is_socket_file(path));
+  check_serves(path);
+}
+
+TEST_F(Server, AUnixServerOnARegularFileFailsWithBindFailedAndLeavesItUntouched) {
+  auto path = dir.file("data.txt");
+  write_file(path, "precious");
+  auto err = error_of(
+    start_unix_server(sys(), connection_slot::handler(slot), path)
+      .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::bind_failed) << describe(err);
+  EXPECT_EQ(read_file(path), "precious");
+}
+
+TEST_F(Server, AUnixServerReplacesAStaleSocketFile) {
+  auto path = dir.file("stale.sock");
+  {
+    // A socket file whose server is gone.
+    raw_fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strncpy(sa.sun_path, path.c_str(), sizeof(sa.sun_path) - 1);
+    ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)),
+              0)
+      << std::strerror(errno);
+  }
+  ASSERT_TRUE(is_socket_file(path));
+  auto srv = listen_unix(path);
+  check_serves(path);
+}
+
+} // namespace
+} // namespace actorstreams

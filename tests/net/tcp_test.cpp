@@ -1,0 +1,292 @@
+#include "streams/connection.hpp"
+
+// Tier 4: TCP clients on loopback (open_connection, adopted sockets).
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <charconv>
+#include <thread>
+
+#include "net_support.hpp"
+
+namespace actorstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::code_of;
+using testing::connection_slot;
+using testing::error_of;
+using testing::io_wait;
+using testing::raw_fd;
+using testing::value_of;
+
+class Tcp : public testing::runtime_test {
+protected:
+  /// Starts a server on `host`:0 whose connections land in `slot`.
+  server listen(const std::string& host, server_options opts = {}) {
+    return value_of(start_server(sys(), connection_slot::handler(slot), host,
+                                 0, opts)
+                      .get(io_wait),
+                    "start_server");
+  }
+
+  bytes info(const stream_writer& writer, const std::string& name) {
+    return value_of(writer.get_extra_info(name).get(io_wait), name.c_str());
+  }
+
+  std::shared_ptr<connection_slot> slot = std::make_shared<connection_slot>();
+};
+
+/// The port at the end of "host:port".
+uint16_t port_of(const std::string& address) {
+  auto colon = address.rfind(':');
+  unsigned value = 0;
+  if (colon == std::string::npos
+      || std::from_chars(address.data() + colon + 1,
+                         address.data() + address.size(), value)
+             .ec
+           != std::errc{})
+    return 0;
+  return static_cast<uint16_t>(value);
+}
+
+// -- connecting -------------------------------------------------------------------
+
+TEST_F(Tcp, OpenConnectionToARefusedPortFailsWithConnectFailedNamingTheAddress) {
+  // Bound but not listening: connects are refused while it holds the port.
+  auto holder = testing::raw_tcp_socket(0, false);
+  ASSERT_TRUE(holder);
+  auto port = testing::local_port(holder.get());
+  auto err = error_of(open_connection(sys(), "127.0.0.1", port).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::connect_failed);
+  auto text = describe(err);
+  EXPECT_NE(text.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+    << text;
+}
+
+TEST_F(Tcp, LocalhostConnects) {
+  auto srv = listen("localhost");
+  ASSERT_NE(srv.port(), 0);
+  auto client = value_of(
+    open_connection(sys(), "localhost", srv.port()).get(io_wait));
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  auto peer = info(client.writer, "peername");
+  EXPECT_TRUE(peer == "127.0.0.1:" + std::to_string(srv.port())
+              || peer == "[::1]:" + std::to_string(srv.port()))
+    << peer;
+  client.writer.write("ping\n");
+  EXPECT_EQ(value_of(accepted->reader.readline().get(io_wait)), "ping\n");
+  accepted->writer.write("pong\n");
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "pong\n");
+}
+
+// -- errors on an open connection -------------------------------------------------
+
+TEST_F(Tcp, PeerResetGivesTheReaderTheBytesSentFirstThenConnectionReset) {
+  auto lst = testing::raw_tcp_socket(0, true);
+  ASSERT_TRUE(lst);
+  auto client = value_of(
+    open_connection(sys(), "127.0.0.1", testing::local_port(lst.get()))
+      .get(io_wait));
+  auto peer = testing::raw_accept(lst.get());
+  ASSERT_TRUE(peer);
+  ASSERT_EQ(::send(peer.get(), "partial", 7, MSG_NOSIGNAL), 7);
+  linger abort_on_close{1, 0};
+  ASSERT_EQ(::setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &abort_on_close,
+                         sizeof(abort_on_close)),
+            0);
+  peer.reset(); // sends RST
+  EXPECT_EQ(value_of(client.reader.readexactly(7).get(io_wait)), "partial");
+  auto err = error_of(client.reader.read(100).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::connection_reset) << describe(err);
+  // The error is sticky, and visible through exception() and wait_closed.
+  EXPECT_EQ(code_of(error_of(client.reader.readline().get(io_wait))),
+            stream_errc::connection_reset);
+  auto exc = value_of(client.reader.exception().get(io_wait));
+  ASSERT_TRUE(exc.has_value());
+  EXPECT_EQ(code_of(*exc), stream_errc::connection_reset);
+  EXPECT_EQ(code_of(error_of(client.writer.wait_closed().get(io_wait))),
+            stream_errc::connection_reset);
+  EXPECT_TRUE(value_of(client.writer.is_closing().get(io_wait)));
+}
+
+TEST_F(Tcp, WritingToAPeerThatClosedMakesDrainFailWithConnectionReset) {
+  auto lst = testing::raw_tcp_socket(0, true);
+  ASSERT_TRUE(lst);
+  auto client = value_of(
+    open_connection(sys(), "127.0.0.1", testing::local_port(lst.get()))
+      .get(io_wait));
+  testing::raw_accept(lst.get()).reset(); // accepts and closes at once
+  // asyncio's test_drain_raises: write + drain until it fails; the process
+  // must not die of SIGPIPE on the way.
+  caf::error err;
+  for (int i = 0; i < 5000 && !err; ++i) {
+    client.writer.write("foo\n");
+    if (auto drained = client.writer.drain().get(io_wait); !drained)
+      err = std::move(drained.error());
+    else
+      std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(err) << "drain never failed";
+  EXPECT_EQ(code_of(err), stream_errc::connection_reset) << describe(err);
+}
+
+// -- extra info --------------------------------------------------------------------
+
+TEST_F(Tcp, GetExtraInfoFormatsIpv4AddressesAndTheSocketFd) {
+  auto srv = listen("127.0.0.1");
+  auto client = value_of(
+    open_connection(sys(), "127.0.0.1", srv.port()).get(io_wait));
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  auto server_addr = "127.0.0.1:" + std::to_string(srv.port());
+  EXPECT_EQ(info(client.writer, "peername"), server_addr);
+  EXPECT_EQ(info(accepted->writer, "sockname"), server_addr);
+  auto client_addr = info(client.writer, "sockname");
+  EXPECT_EQ(client_addr.rfind("127.0.0.1:", 0), 0u) << client_addr;
+  EXPECT_NE(port_of(client_addr), 0);
+  EXPECT_EQ(info(accepted->writer, "peername"), client_addr);
+  // "socket" is the descriptor in decimal: the very socket bound there.
+  auto fd_text = info(client.writer, "socket");
+  int fd = -1;
+  auto [end, ec] = std::from_chars(fd_text.data(),
+                                   fd_text.data() + fd_text.size(), fd);
+  ASSERT_EQ(ec, std::errc{}) << fd_text;
+  ASSERT_EQ(end, fd_text.data() + fd_text.size()) << fd_text;
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(testing::local_port(fd), port_of(client_addr));
+}
+
+TEST_F(Tcp, GetExtraInfoFormatsIpv6AddressesInBrackets) {
+  if (auto why = testing::ipv6_loopback_unavailable())
+    GTEST_SKIP() << "!!! SKIPPED: IPv6 loopback (::1) is unavailable: "
+                 << *why << " !!!";
+  auto srv = listen("::1");
+  auto client = value_of(
+    open_connection(sys(), "::1", srv.port()).get(io_wait));
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  auto server_addr = "[::1]:" + std::to_string(srv.port());
+  EXPECT_EQ(srv.addresses(), std::vector<std::string>{server_addr});
+  EXPECT_EQ(info(client.writer, "peername"), server_addr);
+  EXPECT_EQ(info(accepted->writer, "sockname"), server_addr);
+  auto client_addr = info(client.writer, "sockname");
+  EXPECT_EQ(client_addr.rfind("[::1]:", 0), 0u) << client_addr;
+  EXPECT_EQ(info(accepted->writer, "peername"), client_addr);
+}
+
+TEST_F(Tcp, GetExtraInfoFailsWithInvalidArgumentForUnknownNames) {
+  auto srv = listen("127.0.0.1");
+  auto client = value_of(
+    open_connection(sys(), "127.0.0.1", srv.port()).get(io_wait));
+  auto err = error_of(client.writer.get_extra_info("no-such-info").get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument);
+  EXPECT_NE(describe(err).find("no-such-info"), std::string::npos)
+    << describe(err);
+  EXPECT_EQ(code_of(error_of(client.writer.get_extra_info("").get(io_wait))),
+            stream_errc::invalid_argument);
+}
+
+// -- adopting sockets ----------------------------------------------------------------
+
+TEST_F(Tcp, AdoptingAConnectedTcpSocketWorks) {
+  auto lst = testing::raw_tcp_socket(0, true);
+  ASSERT_TRUE(lst);
+  auto port = testing::local_port(lst.get());
+  auto raw = testing::raw_tcp_connect(port);
+  ASSERT_TRUE(raw) << std::strerror(errno);
+  auto peer = testing::raw_accept(lst.get());
+  ASSERT_TRUE(peer);
+  auto fd = raw.release(); // the connection owns it from here
+  auto conn = value_of(open_connection(sys(), native_socket{fd}).get(io_wait));
+  EXPECT_EQ(info(conn.writer, "peername"),
+            "127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(info(conn.writer, "socket"), std::to_string(fd));
+  ASSERT_EQ(::send(peer.get(), "hi\n", 3, MSG_NOSIGNAL), 3);
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "hi\n");
+  conn.writer.write("bye");
+  conn.writer.close();
+  EXPECT_EQ(testing::raw_wait_end(peer.get()), "data:bye");
+  EXPECT_TRUE(conn.writer.wait_closed().get(io_wait));
+  // Closing the connection closed the adopted descriptor.
+  errno = 0;
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+TEST_F(Tcp, AdoptingAnInvalidFdFailsWithInvalidArgument) {
+  auto err = error_of(open_connection(sys(), native_socket{-1}).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+  // A descriptor number that is not open.
+  raw_fd closed{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  auto number = closed.get();
+  closed.reset();
+  err = error_of(open_connection(sys(), native_socket{number}).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+}
+
+TEST_F(Tcp, AdoptingAUdpSocketFailsWithInvalidArgumentAndLeavesItOpen) {
+  raw_fd udp{::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  ASSERT_TRUE(udp);
+  auto err = error_of(
+    open_connection(sys(), native_socket{udp.get()}).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+  EXPECT_NE(::fcntl(udp.get(), F_GETFD), -1) << "the UDP socket was closed";
+  // Still a working UDP socket of ours.
+  auto sa = testing::ipv4_address("127.0.0.1", 0);
+  EXPECT_EQ(::bind(udp.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)),
+            0);
+}
+
+TEST_F(Tcp, AdoptingAnUnconnectedTcpSocketFailsWithInvalidArgumentAndLeavesItOpen) {
+  raw_fd sock{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  ASSERT_TRUE(sock);
+  auto err = error_of(
+    open_connection(sys(), native_socket{sock.get()}).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+  EXPECT_NE(::fcntl(sock.get(), F_GETFD), -1);
+}
+
+// -- limits ------------------------------------------------------------------------
+
+TEST_F(Tcp, LimitAppliesPerConnection) {
+  server_options sopts;
+  sopts.limit = 8;
+  auto srv = listen("127.0.0.1", sopts);
+  connect_options small;
+  small.limit = 8;
+  auto tight = value_of(
+    open_connection(sys(), "127.0.0.1", srv.port(), small).get(io_wait));
+  auto tight_peer = slot->take();
+  auto roomy = value_of(
+    open_connection(sys(), "127.0.0.1", srv.port()).get(io_wait));
+  auto roomy_peer = slot->take();
+  ASSERT_TRUE(tight_peer && roomy_peer);
+  const bytes lines = "0123456789abcdef\nnext\n";
+  tight_peer->writer.write(lines);
+  roomy_peer->writer.write(lines);
+  // limit 8: the 16-byte line overruns and is discarded whole.
+  auto err = error_of(tight.reader.readline().get(io_wait));
+  ASSERT_EQ(code_of(err), stream_errc::limit_overrun) << describe(err);
+  auto overrun = as_limit_overrun(err);
+  ASSERT_TRUE(overrun);
+  EXPECT_EQ(overrun->message,
+            "Separator is found, but chunk is longer than limit");
+  EXPECT_EQ(overrun->consumed, 16u);
+  EXPECT_EQ(value_of(tight.reader.readline().get(io_wait)), "next\n");
+  // The default limit on the other connection takes it.
+  EXPECT_EQ(value_of(roomy.reader.readline().get(io_wait)),
+            "0123456789abcdef\n");
+  EXPECT_EQ(value_of(roomy.reader.readline().get(io_wait)), "next\n");
+  // server_options.limit applies to the server's side of each connection.
+  roomy.writer.write("fedcba9876543210\nok\n");
+  EXPECT_EQ(code_of(error_of(roomy_peer->reader.readline().get(io_wait))),
+            stream_errc::limit_overrun);
+  EXPECT_EQ(value_of(roomy_peer->reader.readline().get(io_wait)), "ok\n");
+}
+
+} // namespace
+} // namespace actorstreams
