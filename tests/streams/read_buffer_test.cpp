@@ -25,7 +25,7 @@
 #  define ACTORSTREAMS_COUNT_ALLOCATIONS 0
 #endif
 
-// -- allocation accounting ---------------------------------------------------
+// -- allocation accounting ----------------------------------------------------
 
 // Replacing the global allocation functions lets the memory tests see what
 // the buffer keeps, without a test-only accessor. It needs glibc's
@@ -135,6 +135,10 @@ using namespace std::string_literals;
 using kind = read_outcome::kind;
 using seps = std::vector<bytes>;
 
+/// asyncio's two LimitOverrunError messages.
+constexpr std::string_view not_found = read_buffer::sep_not_found;
+constexpr std::string_view too_long = read_buffer::sep_too_long;
+
 /// CPython's `DATA` (test_streams.py).
 const bytes data_lines = "line1\nline2\nline3\n";
 
@@ -241,7 +245,7 @@ read_buffer fed(std::size_t limit, std::initializer_list<bytes> chunks) {
   return buf;
 }
 
-// -- CPython's StreamReader tests (test_streams.py 7-42), at buffer level -------
+// -- CPython's StreamReader tests (test_streams.py 7-42), at buffer level -----
 //
 // Where the Python test awaits a read before feeding, the port asserts
 // need_more, feeds, and tries again.
@@ -325,7 +329,7 @@ TEST(ReadBuffer, LimitOfOneAcceptsOneByteLines) {
   EXPECT_TRUE(buf.feed_data("a\n\nbc\n"));
   EXPECT_TRUE(is_done(buf.try_readline(), "a\n"));
   EXPECT_TRUE(is_done(buf.try_readline(), "\n"));
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_too_long, 2));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 2));
   EXPECT_EQ(buf.view(), "");
 }
 
@@ -352,7 +356,7 @@ TEST(ReadBuffer, ReadlineWaitsForTheNewlineAcrossChunks) {
 // test_readline_limit_with_existing_data (a)
 TEST(ReadBuffer, ReadlineOverrunWithTheNewlineBufferedDropsThroughIt) {
   auto buf = fed(3, {"li", "ne1\nline2\n"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_too_long, 5));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 5));
   EXPECT_EQ(buf.view(), "line2\n");
   EXPECT_FALSE(buf.discarding());
 }
@@ -360,7 +364,7 @@ TEST(ReadBuffer, ReadlineOverrunWithTheNewlineBufferedDropsThroughIt) {
 // test_readline_limit_with_existing_data (b)
 TEST(ReadBuffer, ReadlineOverrunWithoutTheNewlineClearsTheBuffer) {
   auto buf = fed(3, {"li", "ne1", "li"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 7));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 7));
   EXPECT_EQ(buf.view(), "");
   EXPECT_TRUE(buf.discarding());
 }
@@ -384,7 +388,7 @@ TEST(ReadBuffer, AtEofOnlyOnceEofIsFedAndTheBufferIsEmpty) {
 TEST(ReadBuffer, ReadlineOverrunOnTheLastLineLeavesNothing) {
   auto buf = fed(7, {"chunk1", "chunk2", "chunk3\n"});
   buf.feed_eof();
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_too_long, 18));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 18));
   EXPECT_EQ(buf.view(), "");
   EXPECT_TRUE(buf.at_eof());
 }
@@ -393,7 +397,7 @@ TEST(ReadBuffer, ReadlineOverrunOnTheLastLineLeavesNothing) {
 TEST(ReadBuffer, ReadlineOverrunKeepsTheNextLine) {
   auto buf = fed(7, {"chunk1", "chunk2\n", "chunk3\n"});
   buf.feed_eof();
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_too_long, 12));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 12));
   EXPECT_EQ(buf.view(), "chunk3\n");
   EXPECT_TRUE(is_done(buf.try_readline(), "chunk3\n"));
 }
@@ -405,16 +409,17 @@ TEST(ReadBuffer, ReadlineAcceptsLimitBytesButNotOneMore) {
   EXPECT_TRUE(is_done(buf.try_readline(), "1234567\n"));
   EXPECT_EQ(buf.view(), "");
   EXPECT_TRUE(buf.feed_data("12345678\n"));
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_too_long, 8));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 8));
   EXPECT_EQ(buf.view(), "");
   EXPECT_TRUE(buf.feed_data("12345678"));
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 8));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 8));
   EXPECT_EQ(buf.view(), "");
 }
 
 // test_readline_nolimit_nowait
 TEST(ReadBuffer, ReadlineReturnsOnlyTheFirstLine) {
-  auto buf = fed(default_limit, {data_lines.substr(0, 6), data_lines.substr(6)});
+  auto buf = fed(default_limit,
+                 {data_lines.substr(0, 6), data_lines.substr(6)});
   EXPECT_TRUE(is_done(buf.try_readline(), "line1\n"));
   EXPECT_EQ(buf.view(), "line2\nline3\n");
 }
@@ -454,7 +459,8 @@ TEST(ReadBuffer, ReadlineFailsWithTheStoredException) {
 // test_readuntil_separator
 TEST(ReadBuffer, ReaduntilRejectsEmptySeparators) {
   read_buffer buf;
-  EXPECT_TRUE(is_invalid(buf.try_readuntil({""}), read_buffer::empty_separator));
+  EXPECT_TRUE(
+    is_invalid(buf.try_readuntil({""}), read_buffer::empty_separator));
   EXPECT_TRUE(is_invalid(buf.try_readuntil(seps{bytes{}}),
                          read_buffer::empty_separator));
   EXPECT_TRUE(is_invalid(buf.try_readuntil({}), read_buffer::no_separators));
@@ -516,11 +522,11 @@ TEST(ReadBuffer, ReaduntilAtEofReturnsEverythingAsIncomplete) {
 TEST(ReadBuffer, ReaduntilOverrunsBeforeAndAfterTheSeparatorArrives) {
   auto buf = fed(3, {"some dataAA"});
   EXPECT_TRUE(
-    is_overrun(buf.try_readuntil({"AAA"}), read_buffer::sep_not_found, 9));
+    is_overrun(buf.try_readuntil({"AAA"}), not_found, 9));
   EXPECT_EQ(buf.view(), "some dataAA");
   EXPECT_TRUE(buf.feed_data("A"));
   EXPECT_TRUE(
-    is_overrun(buf.try_readuntil({"AAA"}), read_buffer::sep_too_long, 9));
+    is_overrun(buf.try_readuntil({"AAA"}), too_long, 9));
   EXPECT_EQ(buf.view(), "some dataAAA");
 }
 
@@ -540,7 +546,7 @@ TEST(ReadBuffer, ReaduntilWithSeveralSeparatorsStopsAtTheEarliestEnd) {
 TEST(ReadBuffer, ReaduntilWithSeveralSeparatorsCountsTheShortestTiedMatch) {
   auto buf = fed(3, {"some dataA"});
   EXPECT_TRUE(is_overrun(buf.try_readuntil({"A", "ome dataA"}),
-                         read_buffer::sep_too_long, 9));
+                         too_long, 9));
   EXPECT_EQ(buf.view(), "some dataA");
 }
 
@@ -640,7 +646,7 @@ TEST(ReadBuffer, SetExceptionAfterAnAbandonedReadlineIsHarmless) {
   EXPECT_TRUE(is_exception(buf.try_read(-1)));
 }
 
-// -- the rules, one test each --------------------------------------------------
+// -- the rules, one test each -------------------------------------------------
 
 TEST(ReadBuffer, ReadWithAnyNegativeSizeReadsToEof) {
   for (int64_t n : {int64_t{-1}, int64_t{-2}, int64_t{-65536},
@@ -691,7 +697,8 @@ TEST(ReadBuffer, ReadexactlyChecksItsSizeBeforeTheStoredException) {
   auto buf = fed(default_limit, {"abc"});
   buf.set_exception();
   EXPECT_TRUE(is_invalid(buf.try_readexactly(-1), read_buffer::negative_size));
-  EXPECT_TRUE(is_invalid(buf.try_readexactly(std::numeric_limits<int64_t>::min()),
+  constexpr auto most_negative = std::numeric_limits<int64_t>::min();
+  EXPECT_TRUE(is_invalid(buf.try_readexactly(most_negative),
                          read_buffer::negative_size));
   EXPECT_TRUE(is_exception(buf.try_readexactly(0)));
   EXPECT_TRUE(is_exception(buf.try_readexactly(2)));
@@ -743,7 +750,7 @@ TEST(ReadBuffer, ReaduntilRejectsAnEmptySeparatorAmongOthers) {
   EXPECT_TRUE(is_done(buf.try_readuntil({"\n"}), "a\n"));
 }
 
-TEST(ReadBuffer, ReaduntilWithSeveralSeparatorsPrefersTheEarliestEndOverLength) {
+TEST(ReadBuffer, ReaduntilPrefersTheEarliestEndToTheEarliestStart) {
   auto buf = fed(default_limit, {"xxABCDEF"});
   EXPECT_TRUE(is_done(buf.try_readuntil({"CDEF", "ABCDE", "EF"}), "xxABCDE"));
   EXPECT_EQ(buf.view(), "F");
@@ -754,7 +761,7 @@ TEST(ReadBuffer, ReaduntilTieGoesToTheShorterSeparator) {
   // match starts at 3, beyond the limit of 2.
   for (const auto& sep : {seps{"abc", "bc"}, seps{"bc", "abc"}}) {
     auto buf = fed(2, {"xyabc"});
-    EXPECT_TRUE(is_overrun(buf.try_readuntil(sep), read_buffer::sep_too_long, 3));
+    EXPECT_TRUE(is_overrun(buf.try_readuntil(sep), too_long, 3));
     EXPECT_EQ(buf.view(), "xyabc");
   }
   auto buf = fed(3, {"xyabc"});
@@ -771,13 +778,13 @@ TEST(ReadBuffer, ReaduntilWaitsWhileTheScanOffsetEqualsTheLimit) {
 
 TEST(ReadBuffer, ReaduntilOverrunsOnceTheScanOffsetPassesTheLimit) {
   auto buf = fed(3, {"abcd"});
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), not_found, 4));
   EXPECT_EQ(buf.view(), "abcd");
   // Asking again changes nothing.
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), not_found, 4));
   EXPECT_EQ(buf.view(), "abcd");
   EXPECT_TRUE(buf.feed_data("\nxy"));
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), read_buffer::sep_too_long, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), too_long, 4));
   EXPECT_EQ(buf.view(), "abcd\nxy");
   EXPECT_EQ(read_buffer::sep_not_found,
             "Separator is not found, and chunk exceed the limit");
@@ -801,13 +808,13 @@ TEST(ReadBuffer, ReaduntilWaitsOnAPartialMultiByteSeparatorWithinLimit) {
 
 TEST(ReadBuffer, ReaduntilMultiByteOverrunReportsTheScanOffset) {
   auto buf = fed(3, {"abcdSE"});
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"SEP"}), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"SEP"}), not_found, 4));
   EXPECT_EQ(buf.view(), "abcdSE");
 }
 
 TEST(ReadBuffer, ReaduntilSeparatorBeyondTheLimitReportsItsStart) {
   auto buf = fed(3, {"abcdSEPxyz"});
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"SEP"}), read_buffer::sep_too_long, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"SEP"}), too_long, 4));
   EXPECT_EQ(buf.view(), "abcdSEPxyz");
   // The buffer is intact: other requests still see every byte.
   EXPECT_TRUE(is_done(buf.try_readexactly(7), "abcdSEP"));
@@ -832,10 +839,10 @@ TEST(ReadBuffer, ReaduntilAtEofWithNothingBufferedIsIncompleteAndEmpty) {
 TEST(ReadBuffer, ReaduntilOverrunTakesPrecedenceOverEof) {
   auto buf = fed(3, {"abcdef"});
   buf.feed_eof();
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), read_buffer::sep_not_found, 6));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), not_found, 6));
   EXPECT_EQ(buf.view(), "abcdef");
   // With a 2-byte separator the scan offset is len + 1 - 2.
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"XY"}), read_buffer::sep_not_found, 5));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"XY"}), not_found, 5));
   EXPECT_TRUE(is_done(buf.try_read(-1), "abcdef"));
 }
 
@@ -873,7 +880,7 @@ TEST(ReadBuffer, ReaduntilKeepsFindingAfterAPartialReadConsumedTheScanned) {
 
 TEST(ReadBuffer, ReadlineFoundOverrunDropsThroughTheNewlineOnly) {
   auto buf = fed(3, {"abcdef\nnxt\n"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_too_long, 6));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 6));
   EXPECT_FALSE(buf.discarding());
   EXPECT_EQ(buf.view(), "nxt\n");
   EXPECT_TRUE(is_done(buf.try_readline(), "nxt\n"));
@@ -881,7 +888,7 @@ TEST(ReadBuffer, ReadlineFoundOverrunDropsThroughTheNewlineOnly) {
 
 TEST(ReadBuffer, ReadlineOverrunDiscardsTheRestOfTheLineAsItArrives) {
   auto buf = fed(3, {"abcd"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 4));
   EXPECT_EQ(buf.view(), "");
   EXPECT_TRUE(buf.discarding());
   EXPECT_TRUE(buf.feed_data("efg"));
@@ -898,7 +905,7 @@ TEST(ReadBuffer, ReadlineOverrunDiscardsTheRestOfTheLineAsItArrives) {
 
 TEST(ReadBuffer, ReadlineDiscardEndsAtANewlineOpeningTheNextChunk) {
   auto buf = fed(3, {"abcd"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 4));
   EXPECT_TRUE(buf.feed_data(""));
   EXPECT_TRUE(buf.discarding());
   EXPECT_TRUE(buf.feed_data("\n"));
@@ -912,7 +919,7 @@ TEST(ReadBuffer, ReadlineDiscardEndsAtANewlineOpeningTheNextChunk) {
 TEST(ReadBuffer, ReadlineDiscardDropsTheLineTailForEveryRequest) {
   // The discarded line is gone for all requests, not only for readline.
   auto buf = fed(3, {"abcd"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 4));
   EXPECT_TRUE(buf.feed_data("ef\nrest"));
   buf.feed_eof();
   EXPECT_TRUE(is_done(buf.try_read(-1), "rest"));
@@ -921,7 +928,7 @@ TEST(ReadBuffer, ReadlineDiscardDropsTheLineTailForEveryRequest) {
 TEST(ReadBuffer, ReadlineOverrunAtEofDoesNotDiscard) {
   auto buf = fed(3, {"abcdef"});
   buf.feed_eof();
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 6));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 6));
   EXPECT_FALSE(buf.discarding());
   EXPECT_TRUE(buf.at_eof());
   EXPECT_TRUE(is_done(buf.try_readline(), ""));
@@ -929,7 +936,7 @@ TEST(ReadBuffer, ReadlineOverrunAtEofDoesNotDiscard) {
 
 TEST(ReadBuffer, ReadlineDiscardEndsAtEof) {
   auto buf = fed(3, {"abcd"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 4));
   EXPECT_TRUE(buf.discarding());
   buf.feed_eof();
   EXPECT_FALSE(buf.discarding());
@@ -939,7 +946,7 @@ TEST(ReadBuffer, ReadlineDiscardEndsAtEof) {
 
 TEST(ReadBuffer, ReadlineDiscardEndsWhenTheSourceFails) {
   auto buf = fed(3, {"abcd"});
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 4));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 4));
   buf.feed_error();
   EXPECT_FALSE(buf.discarding());
   EXPECT_TRUE(is_source_failed(buf.try_readline()));
@@ -956,7 +963,7 @@ TEST(ReadBuffer, ReadlineOverrunIsReportedOncePerLine) {
     auto r = buf.try_readline();
     if (r.state == kind::overrun) {
       ++overruns;
-      EXPECT_TRUE(is_overrun(r, read_buffer::sep_not_found, 5));
+      EXPECT_TRUE(is_overrun(r, not_found, 5));
     } else if (r.state == kind::done) {
       lines.push_back(std::move(r.data));
     } else {
@@ -1041,9 +1048,9 @@ TEST(ReadBuffer, FeedErrorShortReadexactlyFailsAndKeepsTheBuffer) {
 TEST(ReadBuffer, FeedErrorStillReportsAnOverrunFirst) {
   auto buf = fed(3, {"abcdef"});
   buf.feed_error();
-  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), read_buffer::sep_not_found, 6));
+  EXPECT_TRUE(is_overrun(buf.try_readuntil({"\n"}), not_found, 6));
   EXPECT_EQ(buf.view(), "abcdef");
-  EXPECT_TRUE(is_overrun(buf.try_readline(), read_buffer::sep_not_found, 6));
+  EXPECT_TRUE(is_overrun(buf.try_readline(), not_found, 6));
   EXPECT_EQ(buf.view(), "");
   EXPECT_TRUE(is_source_failed(buf.try_readline()));
 }
@@ -1143,7 +1150,7 @@ TEST(ReadBuffer, NulBytesAreOrdinaryData) {
   EXPECT_TRUE(is_done(buf.try_read(-1), "\0"s));
 }
 
-// -- every chunking --------------------------------------------------------------
+// -- every chunking -----------------------------------------------------------
 //
 // A driver feeds an input in chunks and, after each feed and after the end,
 // retries a script of requests in order, collecting their results. Every
@@ -1221,12 +1228,12 @@ result incomplete_r(bytes partial, std::optional<std::size_t> expected) {
 
 result found_r(std::size_t consumed) {
   return {kind::overrun, {}, std::nullopt, consumed,
-          bytes{read_buffer::sep_too_long}};
+          bytes{too_long}};
 }
 
 result not_found_r(std::size_t consumed) {
   return {kind::overrun, {}, std::nullopt, consumed,
-          bytes{read_buffer::sep_not_found}};
+          bytes{not_found}};
 }
 
 result source_failed_r() {
@@ -1318,7 +1325,8 @@ std::vector<chunking> every_chunking(const bytes& input) {
   // Small chunks (some empty) for the first seeds, larger ones after.
   for (unsigned seed = 1; seed <= 40; ++seed) {
     std::mt19937 rng{seed};
-    const std::size_t max_chunk = seed <= 20 ? 4 : std::max<std::size_t>(n / 3, 2);
+    const std::size_t max_chunk
+      = seed <= 20 ? 4 : std::max<std::size_t>(n / 3, 2);
     std::uniform_int_distribution<std::size_t> size{0, max_chunk};
     std::vector<bytes> chunks;
     for (std::size_t pos = 0; pos < n;) {
@@ -1343,9 +1351,9 @@ std::vector<chunking> every_chunking(const bytes& input) {
       return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "got " << got << ", want " << want;
   }
-  const bool got_found = got.message == read_buffer::sep_too_long;
-  const bool want_found = want.message == read_buffer::sep_too_long;
-  const bool message_ok = got_found || got.message == read_buffer::sep_not_found;
+  const bool got_found = got.message == too_long;
+  const bool want_found = want.message == too_long;
+  const bool message_ok = got_found || got.message == not_found;
   bool ok = message_ok && got.data.empty() && !got.expected;
   if (got_found)
     ok = ok && want_found && got.consumed == want.consumed;
@@ -1444,8 +1452,8 @@ TEST(ReadBuffer, EveryChunkingFailsTheSameWhenTheSourceFails) {
                          ending::error,
                          {done_r("ab\n"), not_found_r(7), source_failed_r()},
                          ""});
-  expect_every_chunking({default_limit, "one\ntwo\nthr", repeat(op_readline(), 4),
-                         ending::error,
+  expect_every_chunking({default_limit, "one\ntwo\nthr",
+                         repeat(op_readline(), 4), ending::error,
                          {done_r("one\n"), done_r("two\n"), source_failed_r(),
                           source_failed_r()},
                          "thr"});
@@ -1458,8 +1466,9 @@ TEST(ReadBuffer, EveryChunkingFailsTheSameWhenTheSourceFails) {
                          repeat(op_readexactly(4), 3), ending::error,
                          {done_r("0123"), done_r("4567"), source_failed_r()},
                          "89"});
-  expect_every_chunking({default_limit, "a--b-", repeat(op_readuntil({"--"}), 2),
-                         ending::error, {done_r("a--"), source_failed_r()},
+  expect_every_chunking({default_limit, "a--b-",
+                         repeat(op_readuntil({"--"}), 2), ending::error,
+                         {done_r("a--"), source_failed_r()},
                          "b-"});
 }
 
@@ -1497,7 +1506,8 @@ TEST(ReadBuffer, EveryChunkingFindsTheSameOfSeveralSeparators) {
                          ""});
   expect_every_chunking({3, "xyzabcxybcabc",
                          {op_readuntil({"abc", "bc"}), op_readexactly(6),
-                          op_readuntil({"abc", "bc"}), op_readuntil({"abc", "bc"}),
+                          op_readuntil({"abc", "bc"}),
+                          op_readuntil({"abc", "bc"}),
                           op_readuntil({"abc", "bc"})},
                          ending::eof,
                          {found_r(4), done_r("xyzabc"), done_r("xybc"),
@@ -1532,10 +1542,11 @@ TEST(ReadBuffer, EveryChunkingRecoversTheSameAfterReaduntilOverrun) {
 
 TEST(ReadBuffer, EveryChunkingGivesTheSameIncompleteReadexactly) {
   expect_every_chunking({default_limit, "0123456789",
-                         repeat(op_readexactly(4), 3) + std::vector<op>{op_read(-1)},
+                         repeat(op_readexactly(4), 3)
+                           + std::vector<op>{op_read(-1)},
                          ending::eof,
-                         {done_r("0123"), done_r("4567"), incomplete_r("89", 4u),
-                          done_r("")},
+                         {done_r("0123"), done_r("4567"),
+                          incomplete_r("89", 4u), done_r("")},
                          ""});
 }
 
@@ -1605,7 +1616,273 @@ TEST(ReadBuffer, EveryChunkingOfRandomLinesFollowsTheLineRule) {
   }
 }
 
-// -- linear time and zero copy -----------------------------------------------------
+// -- against a naive model ----------------------------------------------------
+//
+// The rules written out the slow way: every request rescans from the front,
+// as asyncio does, and the buffer is a plain string. Random feeds and
+// requests (fixed seeds) must give identical outcomes and states.
+
+class naive_buffer {
+public:
+  explicit naive_buffer(std::size_t limit) : limit_(limit) {
+    // nop
+  }
+
+  bool feed_data(bytes chunk) {
+    if (eof_)
+      return false;
+    if (discarding_) {
+      auto pos = chunk.find('\n');
+      if (pos == bytes::npos)
+        return true;
+      chunk.erase(0, pos + 1);
+      discarding_ = false;
+    }
+    buf_ += chunk;
+    return true;
+  }
+
+  void feed_eof() {
+    eof_ = true;
+    discarding_ = false;
+  }
+
+  void feed_error() {
+    if (!eof_) {
+      eof_ = failed_ = true;
+      discarding_ = false;
+    }
+  }
+
+  void set_exception() {
+    exception_ = true;
+  }
+
+  result read(int64_t n) {
+    if (exception_)
+      return make(kind::exception);
+    if (n == 0)
+      return done_r("");
+    if (n < 0 || buf_.empty()) {
+      if (!eof_)
+        return make(kind::need_more);
+      if (failed_)
+        return make(kind::source_failed);
+    }
+    return done_r(take(n < 0 ? buf_.size() : static_cast<std::size_t>(n)));
+  }
+
+  result readexactly(int64_t n) {
+    if (n < 0)
+      return invalid(read_buffer::negative_size);
+    if (exception_)
+      return make(kind::exception);
+    auto want = static_cast<std::size_t>(n);
+    if (buf_.size() >= want)
+      return done_r(take(want));
+    if (!eof_)
+      return make(kind::need_more);
+    if (failed_)
+      return make(kind::source_failed);
+    return incomplete_r(take(buf_.size()), want);
+  }
+
+  result readuntil(const std::vector<bytes>& separators) {
+    if (separators.empty())
+      return invalid(read_buffer::no_separators);
+    for (const auto& sep : separators)
+      if (sep.empty())
+        return invalid(read_buffer::empty_separator);
+    if (exception_)
+      return make(kind::exception);
+    return scan(separators);
+  }
+
+  result readline() {
+    if (exception_)
+      return make(kind::exception);
+    auto r = scan({"\n"});
+    if (r.state == kind::incomplete)
+      return done_r(r.data);
+    if (r.state == kind::overrun) {
+      if (r.message == too_long) {
+        buf_.erase(0, r.consumed + 1);
+      } else {
+        buf_.clear();
+        discarding_ = !eof_;
+      }
+    }
+    return r;
+  }
+
+  const bytes& view() const {
+    return buf_;
+  }
+
+  bool at_eof() const {
+    return eof_ && !failed_ && buf_.empty();
+  }
+
+  bool discarding() const {
+    return discarding_;
+  }
+
+private:
+  static result make(kind k) {
+    result r;
+    r.state = k;
+    return r;
+  }
+
+  static result invalid(std::string_view message) {
+    auto r = make(kind::invalid_argument);
+    r.message = message;
+    return r;
+  }
+
+  bytes take(std::size_t n) {
+    n = std::min(n, buf_.size());
+    auto out = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return out;
+  }
+
+  result scan(const std::vector<bytes>& separators) {
+    std::size_t max_len = 0;
+    std::optional<std::size_t> start;
+    std::size_t end = 0;
+    std::size_t len = 0;
+    for (const auto& sep : separators) {
+      max_len = std::max(max_len, sep.size());
+      auto pos = buf_.find(sep);
+      if (pos == bytes::npos)
+        continue;
+      if (!start || pos + sep.size() < end
+          || (pos + sep.size() == end && sep.size() < len)) {
+        start = pos;
+        end = pos + sep.size();
+        len = sep.size();
+      }
+    }
+    if (!start) {
+      auto offset = buf_.size() + 1 > max_len ? buf_.size() + 1 - max_len : 0;
+      if (offset > limit_)
+        return not_found_r(offset);
+      if (!eof_)
+        return make(kind::need_more);
+      if (failed_)
+        return make(kind::source_failed);
+      return incomplete_r(take(buf_.size()), std::nullopt);
+    }
+    if (*start > limit_)
+      return found_r(*start);
+    return done_r(take(end));
+  }
+
+  bytes buf_;
+  std::size_t limit_;
+  bool eof_ = false;
+  bool failed_ = false;
+  bool exception_ = false;
+  bool discarding_ = false;
+};
+
+TEST(ReadBuffer, RandomRequestsAgreeWithANaiveModelOfTheRules) {
+  const std::vector<std::vector<bytes>> separator_sets{
+    {"\n"}, {"ab"}, {"aa", "b\n"}, {"\0"s, "ba\n", "abab"}, {"bab", "ab"},
+    {"a", "aaaa"}, {}, {"a", ""}};
+  const std::string_view alphabet{"ab\n\0", 4};
+  std::size_t steps = 0;
+  for (unsigned seed = 1; seed <= 400; ++seed) {
+    std::mt19937 rng{seed};
+    auto pick = [&rng](int lo, int hi) {
+      return std::uniform_int_distribution<int>{lo, hi}(rng);
+    };
+    const std::size_t limits[] = {1, 2, 3, 5, 8};
+    const auto limit = limits[pick(0, 4)];
+    read_buffer buf{limit};
+    naive_buffer model{limit};
+    std::ostringstream history;
+    for (int step = 0; step < 60; ++step, ++steps) {
+      std::optional<read_outcome> got;
+      std::optional<result> want;
+      switch (auto what = pick(0, 99); what < 40 ? 0 : what < 97 ? 1 : 2) {
+        case 0: {
+          bytes chunk;
+          for (auto n = pick(0, 6); n > 0; --n)
+            chunk += alphabet[pick(0, 3)];
+          history << " feed " << quoted(chunk);
+          EXPECT_EQ(buf.feed_data(chunk), model.feed_data(chunk));
+          break;
+        }
+        case 1: {
+          const auto n = pick(-1, 7);
+          switch (pick(0, 3)) {
+            case 0:
+              history << " read(" << n << ")";
+              got = buf.try_read(n);
+              want = model.read(n);
+              break;
+            case 1:
+              history << " readline";
+              got = buf.try_readline();
+              want = model.readline();
+              break;
+            case 2:
+              history << " readexactly(" << n << ")";
+              got = buf.try_readexactly(n);
+              want = model.readexactly(n);
+              break;
+            default: {
+              const auto& sep = separator_sets[pick(0, 7)];
+              history << " readuntil";
+              for (const auto& x : sep)
+                history << ' ' << quoted(x);
+              got = buf.try_readuntil(sep);
+              want = model.readuntil(sep);
+            }
+          }
+          break;
+        }
+        default:
+          switch (pick(0, 2)) {
+            case 0:
+              history << " eof";
+              buf.feed_eof();
+              model.feed_eof();
+              break;
+            case 1:
+              history << " error";
+              buf.feed_error();
+              model.feed_error();
+              break;
+            default:
+              history << " exception";
+              buf.set_exception();
+              model.set_exception();
+          }
+      }
+      bool same = buf.view() == model.view() && buf.at_eof() == model.at_eof()
+                  && buf.discarding() == model.discarding();
+      if (got) {
+        const result r{got->state, got->data, got->expected, got->consumed,
+                       bytes{got->message}};
+        same = same && r == *want;
+        if (!same)
+          history << "\n   got " << r << "\n  want " << *want;
+      }
+      if (!same) {
+        ADD_FAILURE() << "seed " << seed << ", limit " << limit << ":"
+                      << history.str() << "\n  buffer " << quoted(buf.view())
+                      << ", model " << quoted(model.view());
+        return;
+      }
+    }
+  }
+  EXPECT_EQ(steps, 400u * 60u);
+}
+
+// -- linear time and zero copy ------------------------------------------------
 
 constexpr std::size_t four_mib = 4 * 1024 * 1024;
 
@@ -1641,7 +1918,8 @@ void expect_frame_byte_by_byte(const bytes& frame, Request request) {
 
 TEST(ReadBuffer, ReadlineTakesAFourMebibyteLineFedByteByByte) {
   auto line = cycled("abcdefghijklmnopqrstuvwxyz\r\0"s, four_mib) + "\n";
-  expect_frame_byte_by_byte(line, [](read_buffer& b) { return b.try_readline(); });
+  expect_frame_byte_by_byte(line,
+                            [](read_buffer& b) { return b.try_readline(); });
 }
 
 TEST(ReadBuffer, ReaduntilTakesAFourMebibyteFrameFedByteByByte) {
@@ -1760,7 +2038,7 @@ TEST(ReadBuffer, ManySmallFeedsAndPartialReadsKeepEveryByteInOrder) {
   EXPECT_TRUE(got == input);
 }
 
-// -- memory ------------------------------------------------------------------------
+// -- memory -------------------------------------------------------------------
 
 #if ACTORSTREAMS_COUNT_ALLOCATIONS
 
