@@ -176,6 +176,42 @@ using transports
                      socketpair_transport, memory_transport>;
 TYPED_TEST_SUITE(Conformance, transports, transport_names);
 
+/// The size of the pieces `fill_until_drain_waits` writes.
+constexpr std::size_t fill_piece = 1024 * 1024 + 13;
+
+/// Writes `fill_piece`-byte pieces (pattern seeds 0, 1, ...) to a peer that
+/// reads nothing until drain waits (kernel buffers absorb an unknown
+/// amount, but less than 256 MiB). Returns the number of pieces written, or
+/// none if drain never waited or failed.
+std::optional<std::size_t> fill_until_drain_waits(const stream_writer& w) {
+  for (std::size_t pieces = 0; pieces < 256;) {
+    w.write(testing::pattern(fill_piece, static_cast<unsigned>(pieces)));
+    ++pieces;
+    auto drained = w.drain().get(300ms);
+    if (!drained) {
+      if (code_of(drained.error()) != stream_errc::timeout) {
+        ADD_FAILURE() << "drain failed: " << describe(drained.error());
+        return std::nullopt;
+      }
+      return pieces;
+    }
+  }
+  ADD_FAILURE() << "drain never waited for a peer that reads nothing";
+  return std::nullopt;
+}
+
+/// Reads what `fill_until_drain_waits` wrote and checks every piece.
+void expect_filled(const stream_reader& r, std::size_t pieces) {
+  auto got = testing::read_n(r, pieces * fill_piece);
+  ASSERT_EQ(got.size(), pieces * fill_piece);
+  for (std::size_t i = 0; i < pieces; ++i)
+    ASSERT_EQ(testing::first_difference(
+                got.substr(i * fill_piece, fill_piece),
+                testing::pattern(fill_piece, static_cast<unsigned>(i))),
+              bytes::npos)
+      << "piece " << i;
+}
+
 // -- bytes ---------------------------------------------------------------------
 
 TYPED_TEST(Conformance, ExactBytesTravelBothWaysIncludingZeroAndFF) {
@@ -284,12 +320,18 @@ TYPED_TEST(Conformance, ClosersReaderSeesEofAtOnceAndKeepsBufferedBytes) {
   // "hello" has been read.
   b.writer.write("hello world");
   EXPECT_EQ(value_of(a.reader.readexactly(5).get(io_wait)), "hello");
+  // Unflushed writes hold the transport open after close (bpo-35065): the
+  // EOF below can only come from the local close itself.
+  auto pieces = fill_until_drain_waits(a.writer);
+  ASSERT_TRUE(pieces);
   a.writer.close();
-  // `b` has not closed: only the local close can end this read.
   EXPECT_EQ(value_of(a.reader.read().get(io_wait)), " world");
   EXPECT_TRUE(value_of(a.reader.at_eof().get(io_wait)));
   EXPECT_EQ(value_of(a.reader.read(10).get(io_wait)), "");
+  // The peer still gets every byte written before close, then EOF.
+  expect_filled(b.reader, *pieces);
   EXPECT_EQ(value_of(b.reader.read().get(io_wait)), "");
+  EXPECT_TRUE(a.writer.wait_closed().get(io_wait));
 }
 
 TYPED_TEST(Conformance, WaitClosedRepliesOnlyAfterClose) {
@@ -328,33 +370,10 @@ TYPED_TEST(Conformance, DrainAfterCloseFailsWithClosed) {
 
 TYPED_TEST(Conformance, DrainWaitsForAPeerThatStopsReadingAndCompletesOnceItReads) {
   auto& a = this->a;
-  auto& b = this->b;
-  // Kernel buffers absorb an unknown amount: write 1 MiB pieces until drain
-  // waits, which it must before 256 MiB.
-  constexpr std::size_t piece = 1024 * 1024 + 13;
-  std::size_t pieces = 0;
-  bool waited = false;
-  while (!waited && pieces < 256) {
-    a.writer.write(testing::pattern(piece, static_cast<unsigned>(pieces)));
-    ++pieces;
-    auto drained = a.writer.drain().get(300ms);
-    if (!drained) {
-      ASSERT_EQ(code_of(drained.error()), stream_errc::timeout)
-        << describe(drained.error());
-      waited = true;
-    }
-  }
-  ASSERT_TRUE(waited) << "drain never waited for a peer that reads nothing ("
-                      << pieces << " MiB written)";
+  auto pieces = fill_until_drain_waits(a.writer);
+  ASSERT_TRUE(pieces);
   // The peer reads everything; then the writer drains.
-  auto got = testing::read_n(b.reader, pieces * piece);
-  ASSERT_EQ(got.size(), pieces * piece);
-  for (std::size_t i = 0; i < pieces; ++i)
-    ASSERT_EQ(testing::first_difference(
-                got.substr(i * piece, piece),
-                testing::pattern(piece, static_cast<unsigned>(i))),
-              bytes::npos)
-      << "piece " << i;
+  expect_filled(this->b.reader, *pieces);
   EXPECT_TRUE(a.writer.drain().get(io_wait));
 }
 
