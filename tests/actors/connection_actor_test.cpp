@@ -81,7 +81,7 @@ protected:
   }
 };
 
-// -- CPython 7-16: feeding and read ------------------------------------------
+// -- CPython 7-16: feeding and read -------------------------------------------
 
 TEST_F(ConnectionActor, FeedingEmptyDataBuffersNothing) {
   auto r = make_stream_reader(sys());
@@ -213,7 +213,7 @@ TEST_F(ConnectionActor, ReadIsNotCappedByTheLimit) {
   EXPECT_EQ(rest_of(r), "");
 }
 
-// -- CPython 17-25: readline and at_eof --------------------------------------
+// -- CPython 17-25: readline and at_eof ---------------------------------------
 
 TEST_F(ConnectionActor, AWaitingReadlineCollectsChunksUntilTheNewline) {
   auto r = make_stream_reader(sys());
@@ -347,7 +347,7 @@ TEST_F(ConnectionActor, ReadlineFailsWithTheStoredException) {
   EXPECT_EQ(errc_of(r.readline().get(bound)), stream_errc::connection_reset);
 }
 
-// -- CPython 26-34: readuntil ------------------------------------------------
+// -- CPython 26-34: readuntil -------------------------------------------------
 
 TEST_F(ConnectionActor, ReaduntilRejectsEmptySeparators) {
   auto r = make_stream_reader(sys());
@@ -468,7 +468,8 @@ TEST_F(ConnectionActor, ReaduntilWithSeveralSeparatorsTakesTheEarliestEnd) {
   EXPECT_EQ(rest_of(r), "FG");
 }
 
-TEST_F(ConnectionActor, ReaduntilOverrunWithSeveralSeparatorsCountsTheShortest) {
+TEST_F(ConnectionActor,
+       ReaduntilOverrunWithSeveralSeparatorsCountsTheShortest) {
   auto r = make_stream_reader(sys(), 3);
   r.feed_data("some dataA");
   auto err
@@ -498,7 +499,7 @@ TEST_F(ConnectionActor, ReaduntilReturnsThroughACrLfSeparator) {
   EXPECT_EQ(rest_of(r), "");
 }
 
-// -- CPython 35-42: readexactly, exceptions ----------------------------------
+// -- CPython 35-42: readexactly, exceptions -----------------------------------
 
 TEST_F(ConnectionActor, ReadexactlyZeroReturnsEmptyAndNegativeFails) {
   auto r = make_stream_reader(sys());
@@ -551,7 +552,8 @@ TEST_F(ConnectionActor, ReadexactlyAtCleanEofFailsWithNothingRead) {
   auto incomplete = as_incomplete_read(error_of(r.readexactly(1).get(bound)));
   ASSERT_TRUE(incomplete.has_value());
   EXPECT_EQ(incomplete->partial, "");
-  EXPECT_EQ(incomplete->message(), "0 bytes read on a total of 1 expected bytes");
+  EXPECT_EQ(incomplete->message(),
+            "0 bytes read on a total of 1 expected bytes");
 }
 
 TEST_F(ConnectionActor, ReadexactlyFailsWithTheStoredException) {
@@ -612,7 +614,7 @@ TEST_F(ConnectionActor, SetExceptionAfterAWaiterGaveUpIsHarmless) {
   EXPECT_EQ(errc_of(r.readline().get(bound)), stream_errc::connection_reset);
 }
 
-// -- FIFO ----------------------------------------------------------------------
+// -- FIFO ---------------------------------------------------------------------
 
 TEST_F(ConnectionActor, QueuedRequestsAreAnsweredStrictlyInOrder) {
   auto r = make_stream_reader(sys());
@@ -675,7 +677,7 @@ TEST_F(ConnectionActor, ASecondWaitingReaderIsQueuedNotAnError) {
   EXPECT_EQ(lines, (std::vector<bytes>{"one\n", "two\n"}));
 }
 
-// -- timeouts and laziness -------------------------------------------------------
+// -- timeouts and laziness ----------------------------------------------------
 
 TEST_F(ConnectionActor, ATimedOutReadexactlyConsumesNothing) {
   auto r = make_stream_reader(sys());
@@ -776,7 +778,7 @@ TEST_F(ConnectionActor, APendingAwaitedTwiceFailsWithInvalidArgument) {
   EXPECT_EQ(rest_of(r), "cdef");
 }
 
-// -- feeding errors, overruns ----------------------------------------------------
+// -- feeding errors, overruns -------------------------------------------------
 
 TEST_F(ConnectionActor, FeedDataAfterFeedEofSurfacesAsInvalidArgument) {
   auto r = make_stream_reader(sys());
@@ -829,7 +831,7 @@ TEST_F(ConnectionActor, AWaitingReadlineBehindAnOverrunGetsTheNextWholeLine) {
   EXPECT_EQ(value_of(reply_of(second)), "ok\n");
 }
 
-// -- the message protocol (API.md section 3a) -----------------------------------
+// -- the message protocol (API.md section 3a) ---------------------------------
 
 TEST_F(ConnectionActor, TheReadMessagesWorkAsDocumented) {
   auto r = make_stream_reader(sys());
@@ -846,7 +848,8 @@ TEST_F(ConnectionActor, TheReadMessagesWorkAsDocumented) {
   EXPECT_EQ(value_of(reply_of(self->request(h, bound, readuntil_atom_v,
                                             std::vector<bytes>{"--", "-"}))),
             "-");
-  EXPECT_FALSE(value_of(reply_of<bool>(self->request(h, bound, at_eof_atom_v))));
+  EXPECT_FALSE(
+    value_of(reply_of<bool>(self->request(h, bound, at_eof_atom_v))));
   self->send(h, feed_eof_atom_v);
   EXPECT_EQ(value_of(reply_of(self->request(h, bound, read_atom_v,
                                             int64_t{-1}))),
@@ -943,7 +946,7 @@ TEST_F(ConnectionActor, TheWriteMessagesWorkAsDocumented) {
   EXPECT_TRUE(*closed) << describe(closed->error());
 }
 
-// -- execution styles -------------------------------------------------------------
+// -- execution styles ---------------------------------------------------------
 
 TEST_F(ConnectionActor, ThenDeliversValuesAndErrorsInTheActorsContext) {
   auto r = make_stream_reader(sys());

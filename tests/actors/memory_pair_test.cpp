@@ -46,7 +46,7 @@ bytes pattern(std::size_t size, unsigned first = 0) {
 
 class MemoryPair : public testing::runtime_test {};
 
-// -- bytes -------------------------------------------------------------------------
+// -- bytes --------------------------------------------------------------------
 
 TEST_F(MemoryPair, BytesWrittenOnOneSideAreReadOnTheOther) {
   auto [a, b] = make_memory_pair(sys());
@@ -124,7 +124,7 @@ TEST_F(MemoryPair, ASmallLimitAppliesToEachSide) {
   EXPECT_EQ(value_of(b.reader.readline().get(bound)), "ok\n");
 }
 
-// -- write_eof ---------------------------------------------------------------------
+// -- write_eof ----------------------------------------------------------------
 
 TEST_F(MemoryPair, WriteEofGivesThePeerEofAfterAllData) {
   auto [a, b] = make_memory_pair(sys());
@@ -173,15 +173,69 @@ TEST_F(MemoryPair, WriteEofTwiceIsHarmless) {
   EXPECT_EQ(value_of(b.reader.read().get(bound)), "x");
 }
 
-// -- close -------------------------------------------------------------------------
+// -- close --------------------------------------------------------------------
 
 TEST_F(MemoryPair, CloseGivesThePeerEofAfterAllData) {
   auto [a, b] = make_memory_pair(sys());
-  const auto big = pattern(100 * 1024);
-  a.writer.write("head:");
-  a.writer.write(big);
+  // More than the peer takes before it pauses, so that part of it is still
+  // queued in the transport when close() comes: close must flush it.
+  constexpr std::size_t piece = 16 * 1024;
+  bytes sent = "head:";
+  a.writer.write(sent);
+  while (sent.size() < 2 * default_limit + net::default_read_window
+                         + 8 * piece) {
+    auto chunk = pattern(piece, static_cast<unsigned>(sent.size() / piece));
+    sent += chunk;
+    a.writer.write(std::move(chunk));
+  }
+  // The writer is paused: the peer stopped taking bytes, some are queued.
+  EXPECT_EQ(code_of(error_of(a.writer.drain().get(200ms))),
+            stream_errc::timeout);
   a.writer.close();
-  EXPECT_EQ(value_of(b.reader.read().get(bound)), "head:" + big);
+  auto got = value_of(b.reader.read().get(bound));
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent) << "the bytes differ";
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
+}
+
+/// Writes more than `peer` takes before it pauses (it does not read), in
+/// 16 KiB pieces; returns what was written once the writer is paused.
+bytes fill_until_paused(const connection& writer_side) {
+  constexpr std::size_t piece = 16 * 1024;
+  bytes sent;
+  while (sent.size() < default_write_high_water + 2 * default_limit
+                         + net::default_read_window + 8 * piece) {
+    auto chunk = pattern(piece, static_cast<unsigned>(sent.size() / piece));
+    sent += chunk;
+    writer_side.writer.write(std::move(chunk));
+  }
+  // drain() waiting proves the peer stopped taking bytes: some are queued.
+  auto err = error_of(writer_side.writer.drain().get(200ms));
+  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+  return sent;
+}
+
+TEST_F(MemoryPair, ClosingWithIncomingDataQueuedResetsThePeer) {
+  // As a TCP close with unread data sends RST.
+  auto [a, b] = make_memory_pair(sys());
+  fill_until_paused(b);
+  a.writer.close();
+  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
+  auto err = error_of(b.writer.wait_closed().get(bound));
+  EXPECT_EQ(code_of(err), stream_errc::connection_reset);
+  EXPECT_EQ(code_of(error_of(b.writer.drain().get(bound))),
+            stream_errc::connection_reset);
+  EXPECT_TRUE(value_of(b.writer.is_closing().get(bound)));
+}
+
+TEST_F(MemoryPair, AbortDropsWhatThePeerHasNotTaken) {
+  auto [a, b] = make_memory_pair(sys());
+  auto sent = fill_until_paused(a);
+  caf::anon_send(a.writer.handle(), abort_atom_v);
+  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
+  auto got = value_of(b.reader.read().get(bound));
+  EXPECT_LT(got.size(), sent.size());
+  EXPECT_TRUE(got == sent.substr(0, got.size())) << "not a prefix";
   EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
 }
 
@@ -293,7 +347,7 @@ TEST_F(MemoryPair, AWaitingWaitClosedIsAnsweredByClose) {
   EXPECT_TRUE(replied);
 }
 
-// -- flow control ------------------------------------------------------------------
+// -- flow control -------------------------------------------------------------
 
 TEST_F(MemoryPair, DrainWaitsForAPeerThatDoesNotReadAndResumesWhenItDoes) {
   auto [a, b] = make_memory_pair(sys());
@@ -398,7 +452,7 @@ TEST_F(MemoryPair, APausedReaderResumesWhenReadsDrainItsBuffer) {
   EXPECT_EQ(value_of(b.reader.read().get(bound)), "");
 }
 
-// -- extra info --------------------------------------------------------------------
+// -- extra info ---------------------------------------------------------------
 
 TEST_F(MemoryPair, ExtraInfoNamesBothEnds) {
   auto [a, b] = make_memory_pair(sys());
@@ -421,7 +475,7 @@ TEST_F(MemoryPair, UnknownExtraInfoFailsWithInvalidArgument) {
             stream_errc::invalid_argument);
 }
 
-// -- handles -----------------------------------------------------------------------
+// -- handles ------------------------------------------------------------------
 
 TEST_F(MemoryPair, BothHalvesOfOneSideAreTheSameActor) {
   auto [a, b] = make_memory_pair(sys());

@@ -84,7 +84,7 @@ protected:
   caf::actor probe_;
 };
 
-// -- laziness --------------------------------------------------------------------
+// -- laziness -----------------------------------------------------------------
 
 TEST_F(Pending, NothingIsSentBeforeItIsAwaited) {
   auto r = make_stream_reader(sys());
@@ -144,7 +144,7 @@ TEST_F(Pending, AMovedPendingCarriesTheRequest) {
   EXPECT_EQ(value_of(q.get(bound)), "moved\n");
 }
 
-// -- get -------------------------------------------------------------------------
+// -- get ----------------------------------------------------------------------
 
 TEST_F(Pending, GetWithATimeoutOnANonReadRequestFailsWithTimeout) {
   auto [a, b] = make_memory_pair(sys());
@@ -175,7 +175,8 @@ TEST_F(Pending, AReadsTimeoutIsEnforcedByTheActor) {
   EXPECT_TRUE(p.receiver_deadline());
   auto err = error_of(p.get(30ms));
   EXPECT_EQ(code_of(err), stream_errc::timeout);
-  EXPECT_EQ(describe(err), "timeout: readline() timed out; nothing was consumed");
+  EXPECT_EQ(describe(err),
+            "timeout: readline() timed out; nothing was consumed");
 }
 
 TEST_F(Pending, AVoidPendingReportsSuccessAndFailure) {
@@ -188,7 +189,7 @@ TEST_F(Pending, AVoidPendingReportsSuccessAndFailure) {
   EXPECT_EQ(code_of(closed.error()), stream_errc::closed);
 }
 
-// -- then ------------------------------------------------------------------------
+// -- then ---------------------------------------------------------------------
 
 TEST_F(Pending, ThenDeliversAValueInTheActorsContext) {
   auto r = make_stream_reader(sys());
@@ -296,7 +297,7 @@ TEST_F(Pending, ThenOnASpentPendingFailsAtOnce) {
   EXPECT_EQ(value_of(r.read(5).get(bound)), "ab");
 }
 
-// -- release ---------------------------------------------------------------------
+// -- release ------------------------------------------------------------------
 
 TEST_F(Pending, ReleaseGivesTheDestinationAndTheMessage) {
   auto r = make_stream_reader(sys());
@@ -324,11 +325,11 @@ TEST_F(Pending, ReleaseWithoutADeadlineLeavesNoDeadline) {
   auto r = make_stream_reader(sys());
   auto released = r.readexactly(7).release();
   ASSERT_TRUE(released);
-  ASSERT_TRUE(
-    (released->second.match_elements<read_atom, read_request, caf::timespan>()));
-  EXPECT_EQ(released->second.get_as<read_request>(1),
+  const auto& msg = released->second;
+  ASSERT_TRUE((msg.match_elements<read_atom, read_request, caf::timespan>()));
+  EXPECT_EQ(msg.get_as<read_request>(1),
             (read_request{read_op::readexactly, 7, {}}));
-  EXPECT_EQ(released->second.get_as<caf::timespan>(2), no_deadline);
+  EXPECT_EQ(msg.get_as<caf::timespan>(2), no_deadline);
 }
 
 TEST_F(Pending, ReleaseOfANonReadRequestLeavesTheMessageAsIs) {
