@@ -3,7 +3,9 @@
 // Tier 4: the runtime's lifecycle with real sockets: shutdown with open
 // connections, and more than one I/O thread.
 
+#include <cstdlib>
 #include <future>
+#include <iostream>
 #include <memory>
 #include <vector>
 
@@ -115,8 +117,13 @@ TEST(Runtime, DestroyingItWithAServerAndOpenConnectionsClosesEverySocket) {
     EXPECT_TRUE(testing::exists_path(unix_path));
     // Two listeners, four clients, five accepted, the raw client: all open.
     EXPECT_GE(testing::open_fd_count(), baseline + 12);
-    // Bounded by the test's timeout (120 s under ctest).
-    rt.reset();
+    // Promptly: a hang here would outlast ctest's timeout (120 s), so report
+    // it clearly well before that.
+    auto destroyed = std::async(std::launch::async, [&rt] { rt.reset(); });
+    if (destroyed.wait_for(60s) != std::future_status::ready) {
+      std::cerr << "FATAL: destroying the runtime hung for 60 s" << std::endl;
+      std::_Exit(1);
+    }
   }
   // The waiting read failed with closed.
   ASSERT_EQ(pending_read_result.wait_for(0s), std::future_status::ready);
