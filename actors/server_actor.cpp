@@ -30,6 +30,12 @@ struct server_state {
   std::unordered_map<caf::actor_id, caf::weak_actor_ptr> clients;
   std::vector<caf::response_promise> waiters;
 
+  /// After close, the listener counts as a client under this id (no actor
+  /// has it) until its sockets are closed on an I/O thread, so that
+  /// wait_closed() replies only once they are (and a Unix socket file is
+  /// gone), as asyncio's synchronous close guarantees.
+  static constexpr caf::actor_id listener_id = caf::invalid_actor_id;
+
   ~server_state() {
     if (listener)
       listener->close();
@@ -40,13 +46,16 @@ struct server_state {
       rp.deliver(gone);
   }
 
-  void close() {
+  void close(const server_actor& self) {
     if (closed)
       return;
     closed = true;
     serving = false;
-    if (listener)
-      listener->close();
+    if (listener) {
+      clients.emplace(listener_id, caf::weak_actor_ptr{});
+      listener->close(
+        [self] { caf::anon_send(self, client_closed{listener_id}); });
+    }
     if (opening.pending())
       opening.deliver(make_error(stream_errc::closed, "server closed"));
     check_closed();
@@ -111,7 +120,7 @@ server_actor::behavior_type server_impl(server_pointer self,
         });
       return rp;
     },
-    [self](close_atom) { self->state.close(); },
+    [self](close_atom) { self->state.close(self); },
     [self](wait_closed_atom) -> caf::result<void> {
       auto& st = self->state;
       if (st.closed && st.clients.empty())
@@ -167,7 +176,7 @@ server_actor::behavior_type server_impl(server_pointer self,
       if (st.opening.pending()) {
         st.opening.deliver(make_error(stream_errc::timeout,
                                       "start_server timed out"));
-        st.close();
+        st.close(self);
       }
     },
   };

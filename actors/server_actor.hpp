@@ -22,8 +22,9 @@ namespace actorstreams {
 /// - `(close_atom)` stops accepting and closes the listening sockets
 ///   (removing a Unix socket file, see net/sockets.hpp). Idempotent. Open
 ///   connections go on.
-/// - `(wait_closed_atom)` replies once the server is closed and every
-///   connection it accepted has closed its transport (asyncio 3.12+).
+/// - `(wait_closed_atom)` replies once the server is closed, its listening
+///   sockets are closed (a Unix socket file removed), and every connection
+///   it accepted has closed its transport (asyncio 3.12+).
 /// - `(is_serving_atom)` replies whether it accepts connections.
 /// - `(close_clients_atom)` / `(abort_clients_atom)` close (flushing
 ///   writes) or abort every open connection it accepted (asyncio 3.13).

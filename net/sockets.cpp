@@ -430,8 +430,13 @@ public:
     asio::post(ex_, [self = shared_from_this()] { self->resolve(); });
   }
 
-  void close() override {
-    asio::post(ex_, [self = shared_from_this()] { self->shut(); });
+  void close(close_handler on_closed) override {
+    asio::post(ex_, [self = shared_from_this(),
+                     on_closed = std::move(on_closed)] {
+      self->shut();
+      if (on_closed)
+        on_closed();
+    });
   }
 
 protected:

@@ -69,14 +69,18 @@ public:
   using open_handler = std::function<void(caf::expected<listen_result>)>;
   /// Called on an I/O thread for each accepted connection (not started).
   using accept_handler = std::function<void(transport_ptr)>;
+  /// Called on an I/O thread once the listening sockets are closed.
+  using close_handler = std::function<void()>;
 
   virtual ~listener();
 
   /// Binds, listens and starts accepting.
   virtual void open(open_handler on_open, accept_handler on_accept) = 0;
 
-  /// Stops accepting and closes the listening sockets. Idempotent.
-  virtual void close() = 0;
+  /// Stops accepting and closes the listening sockets (removing a Unix
+  /// socket file, see make_unix_listener), then calls `on_closed` if set.
+  /// Idempotent.
+  virtual void close(close_handler on_closed = nullptr) = 0;
 };
 
 using listener_ptr = std::shared_ptr<listener>;

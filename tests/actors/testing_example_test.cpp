@@ -8,6 +8,8 @@
 namespace actorstreams {
 namespace {
 
+using namespace std::chrono_literals;
+
 // The protocol handler under test: answers each line in upper case until
 // the client sends "bye\n".
 caf::behavior upper_echo(caf::event_based_actor* self, stream_reader in,
