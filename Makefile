@@ -29,7 +29,10 @@ test: build
 demo: build
 	./demos/run_demos.sh $(BUILD_DIR)/demos
 
+# The harness's uvloop peers need python3-uvloop; Node.js peers run if `node`
+# is on PATH.
 bench: build
+	@./scripts/install_deps.sh python3-uvloop
 	./bench/run_bench.sh $(BUILD_DIR)
 
 clean:

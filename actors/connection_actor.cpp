@@ -12,6 +12,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/io_module.hpp"
+#include "actors/thread_logger_guard.hpp"
 #include "streams/errors.hpp"
 #include "streams/read_buffer.hpp"
 
@@ -576,6 +577,7 @@ connection_impl(connection_pointer self, net::transport_ptr transport,
 connection_actor spawn_connection(caf::actor_system& sys,
                                   net::transport_ptr transport,
                                   connection_options opts, caf::actor owner) {
+  thread_logger_guard unpin; // called from user and I/O threads
   auto hdl = sys.spawn<caf::hidden>(connection_impl, std::move(transport),
                                     opts, std::move(owner));
   if (auto mod = io_module::try_of(sys))

@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/io_module.hpp"
+#include "actors/thread_logger_guard.hpp"
 #include "streams/errors.hpp"
 
 namespace actorstreams {
@@ -186,6 +187,7 @@ server_actor::behavior_type server_impl(server_pointer self,
 
 server_actor spawn_server(caf::actor_system& sys, net::listener_ptr listener,
                           client_handler handler, connection_options opts) {
+  thread_logger_guard unpin; // called from user threads
   auto hdl = sys.spawn<caf::hidden>(server_impl, std::move(listener),
                                     std::move(handler), opts);
   if (auto mod = io_module::try_of(sys))

@@ -2,13 +2,11 @@
 
 #include "actors/connection_actor.hpp"
 #include "net/memory_transport.hpp"
-#include "streams/pending.hpp"
 
 namespace actorstreams {
 
 std::pair<connection, connection> make_memory_pair(caf::actor_system& sys,
                                                    memory_pair_options opts) {
-  detail::thread_logger_guard unpin;
   net::memory_options mopts;
   mopts.chunk = opts.chunk;
   auto [a, b] = net::make_memory_transports(mopts);

@@ -1,6 +1,5 @@
 #include "streams/pending.hpp"
 
-#include <caf/logger.hpp>
 #include <caf/sec.hpp>
 
 namespace actorstreams::detail {
@@ -18,16 +17,6 @@ caf::error normalize(caf::error err) {
     }
   }
   return err;
-}
-
-thread_logger_guard::thread_logger_guard() noexcept
-  : was_pinned_(caf::logger::current_logger() != nullptr) {
-  // nop
-}
-
-thread_logger_guard::~thread_logger_guard() {
-  if (!was_pinned_)
-    caf::logger::set_current_actor_system(nullptr);
 }
 
 caf::error already_awaited() {

@@ -14,6 +14,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/thread_logger_guard.hpp"
 #include "streams/errors.hpp"
 
 namespace actorstreams {
@@ -51,25 +52,6 @@ caf::error normalize(caf::error err);
 
 /// The error of a `pending` awaited twice.
 caf::error already_awaited();
-
-/// Undoes CAF 0.17's pinning of a system's logger to a plain thread.
-///
-/// Spawning an actor (a scoped actor included) pins the system's logger to
-/// the calling thread, and `~actor_system` waits until no thread holds it:
-/// a live thread that once called `get()` would make the runtime's
-/// destructor hang. On destruction, unpins the thread unless it was pinned
-/// before (an actor's own thread, or one that spawns actors itself).
-class thread_logger_guard {
-public:
-  thread_logger_guard() noexcept;
-  ~thread_logger_guard();
-
-  thread_logger_guard(const thread_logger_guard&) = delete;
-  thread_logger_guard& operator=(const thread_logger_guard&) = delete;
-
-private:
-  bool was_pinned_;
-};
 
 } // namespace detail
 
@@ -186,7 +168,7 @@ private:
   caf::expected<T> await_blocking(caf::timespan deadline,
                                   caf::duration client_timeout) {
     // Outlives the scoped actor and any actor that release() spawns.
-    detail::thread_logger_guard unpin;
+    thread_logger_guard unpin;
     auto req = release(deadline);
     if (!req)
       return std::move(req.error());

@@ -54,7 +54,6 @@ void stream_reader::set_exception(caf::error err) const {
 }
 
 stream_reader make_stream_reader(caf::actor_system& sys, std::size_t limit) {
-  detail::thread_logger_guard unpin;
   connection_options opts;
   opts.limit = limit;
   return stream_reader{spawn_connection(sys, nullptr, opts)};
