@@ -77,7 +77,14 @@ public:
   /// below `low` (at once if it already is).
   virtual void notify_writable(std::size_t low) = 0;
 
-  /// Whether `write_eof` is possible (TCP and Unix sockets: yes).
+  /// Whether this transport has a write side at all (a pipe connection
+  /// given no write end has none); writes to one without are dropped.
+  virtual bool can_write() const {
+    return true;
+  }
+
+  /// Whether `write_eof` is possible (TCP and Unix sockets: yes). A static
+  /// property of the transport, as asyncio's.
   virtual bool can_write_eof() const = 0;
 
   /// Half-closes: sends EOF after the queued writes.

@@ -11,32 +11,30 @@ namespace {
 using namespace std::chrono_literals;
 
 // The protocol handler under test: answers each line in upper case until
-// the client sends "bye\n".
+// the client sends "bye\n". One round per readline; the next round starts
+// when the drain replied.
+void upper_echo_round(caf::event_based_actor* self, stream_reader in,
+                      stream_writer out) {
+  in.readline().then(
+    self,
+    [self, in, out](bytes line) {
+      if (line.empty() || line == "bye\n") {
+        out.close();
+        return; // no request pending and no behavior: the actor ends
+      }
+      for (auto& c : line)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      out.write(std::move(line));
+      out.drain().then(
+        self, [self, in, out] { upper_echo_round(self, in, out); },
+        [out](caf::error) { out.close(); });
+    },
+    [out](caf::error) { out.close(); });
+}
+
 caf::behavior upper_echo(caf::event_based_actor* self, stream_reader in,
                          stream_writer out) {
-  auto next = std::make_shared<std::function<void()>>();
-  *next = [self, in, out, next] {
-    in.readline().then(
-      self,
-      [self, out, next](bytes line) {
-        if (line.empty() || line == "bye\n") {
-          out.close();
-          self->quit();
-          return;
-        }
-        for (auto& c : line)
-          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        out.write(std::move(line));
-        out.drain().then(
-          self, [next] { (*next)(); },
-          [self](caf::error) { self->quit(); });
-      },
-      [self, out](caf::error) {
-        out.close();
-        self->quit();
-      });
-  };
-  (*next)();
+  upper_echo_round(self, in, out);
   return {};
 }
 
