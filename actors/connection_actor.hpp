@@ -67,7 +67,12 @@ namespace actorstreams {
 ///   connected (open_connection);
 /// - `(exception_atom)` replies a `stored_exception` (none: no exception);
 /// - the last six handlers are the transport's events (`transport_connected`
-///   ... `deadline_passed`), sent by the transport and the actor itself.
+///   ... `writing_resumed`, `transport_closed`) and the deadline relay's
+///   `deadline_passed`.
+///
+/// A connection spawned with an owner (a server) first sends it
+/// `(connected_atom, connection_actor)`, then, once its transport closed,
+/// `client_closed`.
 using connection_actor = caf::typed_actor<
   // -- reading ----------------------------------------------------------------
   caf::replies_to<read_atom, int64_t>::with<bytes>,
@@ -115,7 +120,11 @@ struct connection_options {
 ///
 /// The actor is hidden (it does not hold up `await_all_actors_done`) and, on
 /// a system with the I/O module, shut down with it. It lives while handles
-/// to it exist; when the last one goes, it aborts its transport.
+/// to it exist; when the last one goes, it closes its transport (flushing
+/// queued writes). Neither a read's deadline nor a parked request keeps it
+/// alive: deadlines go through a relay that holds it weakly, and the actor
+/// monitors each requester with a parked request and drops that request
+/// (consuming nothing) when the requester goes away.
 connection_actor spawn_connection(caf::actor_system& sys,
                                   net::transport_ptr transport,
                                   connection_options opts = {},

@@ -7,9 +7,13 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/settings.hpp>
+
+#include "actors/deadline_relay.hpp"
+#include "actors/thread_logger_guard.hpp"
 
 namespace actorstreams {
 
@@ -81,6 +85,16 @@ void io_module::shutdown() {
                         [this] { return tracker_->actors.empty(); });
 }
 
+caf::actor io_module::deadline_relay() {
+  std::lock_guard guard{relay_mtx_};
+  if (!relay_) {
+    thread_logger_guard unpin; // any thread may arm the first deadline
+    relay_ = sys_.spawn<caf::hidden>(deadline_relay_impl);
+    track(caf::actor_cast<caf::strong_actor_ptr>(relay_));
+  }
+  return relay_;
+}
+
 caf::actor_system::module* io_module::make(caf::actor_system& sys,
                                            caf::detail::type_list<>) {
   return new io_module(sys);
@@ -96,6 +110,10 @@ void io_module::start() {
 
 void io_module::stop() {
   shutdown();
+  {
+    std::lock_guard guard{relay_mtx_};
+    relay_ = nullptr;
+  }
   io_.stop();
 }
 

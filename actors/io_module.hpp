@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/detail/type_list.hpp>
 #include <caf/fwd.hpp>
@@ -40,6 +42,10 @@ public:
   /// they are gone. Idempotent.
   void shutdown();
 
+  /// The system's deadline relay (actors/deadline_relay.hpp), spawned on
+  /// first use and tracked like every other actor of actorstreams.
+  caf::actor deadline_relay();
+
   // -- caf::actor_system::module ---------------------------------------------
 
   static caf::actor_system::module* make(caf::actor_system& sys,
@@ -58,6 +64,8 @@ private:
   net::io_threads io_;
   std::size_t threads_ = 1;
   std::shared_ptr<tracker> tracker_;
+  std::mutex relay_mtx_;
+  caf::actor relay_;
 };
 
 } // namespace actorstreams

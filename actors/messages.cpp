@@ -3,6 +3,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/connection_actor.hpp"
+#include "actors/deadline_relay.hpp"
 #include "actors/server_actor.hpp"
 #include "streams/errors.hpp"
 
@@ -22,6 +23,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<listener_opened>("actorstreams::listener_opened");
   cfg.add_message_type<listener_failed>("actorstreams::listener_failed");
   cfg.add_message_type<client_closed>("actorstreams::client_closed");
+  cfg.add_message_type<relayed_deadline>("actorstreams::relayed_deadline");
   cfg.add_message_type<connection_actor>("actorstreams::connection_actor");
   cfg.add_message_type<server_actor>("actorstreams::server_actor");
 }

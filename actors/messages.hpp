@@ -113,9 +113,10 @@ struct transport_closed {
   caf::error reason;
 };
 
-/// A request's deadline passed (sent by the actor to itself).
+/// A deadline armed at the time `token` encodes arrived (through the
+/// deadline relay, actors/deadline_relay.hpp).
 struct deadline_passed {
-  uint64_t request_id = 0;
+  uint64_t token = 0;
 };
 
 // -- events of a server actor ---------------------------------------------------
@@ -164,8 +165,7 @@ typename Inspector::result_type inspect(Inspector& f, transport_closed& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, deadline_passed& x) {
-  return f(caf::meta::type_name("actorstreams::deadline_passed"),
-           x.request_id);
+  return f(caf::meta::type_name("actorstreams::deadline_passed"), x.token);
 }
 
 template <class Inspector>

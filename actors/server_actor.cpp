@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/deadline_relay.hpp"
 #include "actors/io_module.hpp"
 #include "actors/thread_logger_guard.hpp"
 #include "streams/errors.hpp"
@@ -98,9 +99,11 @@ server_actor::behavior_type server_impl(server_pointer self,
                           "the server is already started");
       auto rp = self->make_response_promise<listener_opened>();
       st.opening = rp;
-      if (deadline != no_deadline)
-        self->delayed_send(self, std::max(deadline, caf::timespan{0}),
-                           deadline_passed{1});
+      if (deadline != no_deadline && deadline < std::chrono::hours{24})
+        schedule_deadline(self->home_system(), self->address(),
+                          self->clock().now()
+                            + std::max(deadline, caf::timespan::zero()),
+                          0);
       auto& sys = self->home_system();
       auto opts = st.opts;
       // The listener calls these on an I/O thread. The accept handler holds
@@ -115,9 +118,10 @@ server_actor::behavior_type server_impl(server_pointer self,
             caf::anon_send(srv, listener_failed{std::move(result.error())});
         },
         [srv, &sys, opts](net::transport_ptr transport) {
-          auto conn = spawn_connection(sys, std::move(transport), opts,
-                                       caf::actor_cast<caf::actor>(srv));
-          caf::anon_send(srv, connected_atom_v, std::move(conn));
+          // The connection announces itself to its owner: (connected_atom,
+          // connection_actor) below.
+          spawn_connection(sys, std::move(transport), opts,
+                           caf::actor_cast<caf::actor>(srv));
         });
       return rp;
     },
@@ -146,8 +150,9 @@ server_actor::behavior_type server_impl(server_pointer self,
       auto& st = self->state;
       if (st.opening.pending())
         st.opening.deliver(std::move(ev.reason));
-      st.listener = nullptr;
-      self->quit();
+      // Nothing is bound: the server is closed (wait_closed replies once
+      // the listener confirms), and lives on while handles to it exist.
+      st.close(self);
     },
     [self](connected_atom, connection_actor& conn) {
       auto& st = self->state;

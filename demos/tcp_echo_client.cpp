@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "demo_args.hpp"
 #include "py_repr.hpp"
 
 namespace as = actorstreams;
@@ -29,21 +30,6 @@ void usage(std::ostream& out) {
          "--message 'Hello World!'\n";
 }
 
-bool parse_port(std::string_view text, uint16_t& port) {
-  if (text.empty() || text.size() > 5)
-    return false;
-  unsigned long value = 0;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9')
-      return false;
-    value = value * 10 + static_cast<unsigned long>(ch - '0');
-  }
-  if (value > 65535)
-    return false;
-  port = static_cast<uint16_t>(value);
-  return true;
-}
-
 int fail(std::string_view what, const caf::error& err) {
   std::cerr << "tcp_echo_client: " << what << ": " << as::describe(err)
             << std::endl;
@@ -56,29 +42,9 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   uint16_t port = 8888;
   std::string message = "Hello World!";
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      usage(std::cout);
-      return 0;
-    }
-    if ((arg == "--host" || arg == "--port" || arg == "--message")
-        && i + 1 < argc) {
-      std::string_view value = argv[++i];
-      if (arg == "--host") {
-        host = value;
-      } else if (arg == "--message") {
-        message = value;
-      } else if (!parse_port(value, port)) {
-        std::cerr << "tcp_echo_client: bad port: " << value << "\n";
-        return 2;
-      }
-      continue;
-    }
-    std::cerr << "tcp_echo_client: unexpected argument: " << arg << "\n";
-    usage(std::cerr);
-    return 2;
-  }
+  if (auto code = demos::parse_args(argc, argv, "tcp_echo_client", usage, host,
+                                    port, {{"--message", &message}}))
+    return *code;
   as::runtime rt;
   auto conn = as::open_connection(rt.system(), host, port).get(step_timeout);
   if (!conn)

@@ -17,10 +17,10 @@
 #include <iostream>
 #include <mutex>
 #include <string>
-#include <string_view>
 
 #include <pthread.h>
 
+#include "demo_args.hpp"
 #include "py_repr.hpp"
 
 namespace as = actorstreams;
@@ -86,46 +86,14 @@ void usage(std::ostream& out) {
          "port.\n";
 }
 
-bool parse_port(std::string_view text, uint16_t& port) {
-  if (text.empty() || text.size() > 5)
-    return false;
-  unsigned long value = 0;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9')
-      return false;
-    value = value * 10 + static_cast<unsigned long>(ch - '0');
-  }
-  if (value > 65535)
-    return false;
-  port = static_cast<uint16_t>(value);
-  return true;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   uint16_t port = 8888;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      usage(std::cout);
-      return 0;
-    }
-    if ((arg == "--host" || arg == "--port") && i + 1 < argc) {
-      std::string_view value = argv[++i];
-      if (arg == "--host") {
-        host = value;
-      } else if (!parse_port(value, port)) {
-        std::cerr << "tcp_echo_server: bad port: " << value << "\n";
-        return 2;
-      }
-      continue;
-    }
-    std::cerr << "tcp_echo_server: unexpected argument: " << arg << "\n";
-    usage(std::cerr);
-    return 2;
-  }
+  if (auto code = demos::parse_args(argc, argv, "tcp_echo_server", usage, host,
+                                    port))
+    return *code;
   // Block the stop signals before the runtime starts its threads, so that
   // every thread inherits the mask and only sigwait below sees them: no work
   // happens in a signal handler.

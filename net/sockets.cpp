@@ -1,6 +1,7 @@
 #include "net/sockets.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -180,15 +181,21 @@ struct pipe_streams {
 
   void prepare(std::map<std::string, std::string>& info) {
     std::error_code ec;
+    // A missing end has no entry (get_extra_info fails for it) and an empty
+    // field in "pipe".
+    std::string read_fd;
+    std::string write_fd;
     if (rd.is_open()) {
       rd.non_blocking(true, ec);
-      info["read_fd"] = std::to_string(rd.native_handle());
+      read_fd = std::to_string(rd.native_handle());
+      info["read_fd"] = read_fd;
     }
     if (wr.is_open()) {
       wr.non_blocking(true, ec);
-      info["write_fd"] = std::to_string(wr.native_handle());
+      write_fd = std::to_string(wr.native_handle());
+      info["write_fd"] = write_fd;
     }
-    info["pipe"] = info["read_fd"] + "," + info["write_fd"];
+    info["pipe"] = read_fd + "," + write_fd;
   }
 };
 
@@ -386,11 +393,27 @@ public:
 protected:
   void on_start() override {
     std::error_code ec;
-    if (read_fd_ >= 0)
+    // One descriptor for both ends (a socket, a tty): epoll takes a
+    // descriptor once, so the write side gets a dup() of its own.
+    int write_fd = write_fd_;
+    if (write_fd_ >= 0 && write_fd_ == read_fd_) {
+      write_fd = ::fcntl(read_fd_, F_DUPFD_CLOEXEC, 0);
+      if (write_fd < 0)
+        ec = std::error_code{errno, std::system_category()};
+    }
+    if (!ec && read_fd_ >= 0)
       streams_.rd.assign(read_fd_, ec);
-    if (!ec && write_fd_ >= 0)
-      streams_.wr.assign(write_fd_, ec);
+    if (!ec && write_fd >= 0)
+      streams_.wr.assign(write_fd, ec);
     if (ec) {
+      // All or nothing: hand back what was assigned, so that the caller
+      // still owns both descriptors (as adopted_socket leaves a bad fd).
+      if (streams_.rd.is_open())
+        streams_.rd.release();
+      if (streams_.wr.is_open())
+        streams_.wr.release();
+      if (write_fd >= 0 && write_fd != write_fd_)
+        ::close(write_fd); // our dup
       finish(make_error(stream_errc::invalid_argument,
                         "cannot use pipe fds " + std::to_string(read_fd_) + ","
                           + std::to_string(write_fd_) + ": " + ec.message()));
@@ -420,7 +443,7 @@ class acceptor_listener : public listener,
                           public std::enable_shared_from_this<acceptor_listener> {
 public:
   acceptor_listener(asio::io_context& ctx, listen_options opts)
-    : ctx_(ctx), ex_(asio::make_strand(ctx)), opts_(opts), retry_(ex_) {
+    : ctx_(ctx), ex_(asio::make_strand(ctx)), opts_(opts) {
     // nop
   }
 
@@ -452,12 +475,19 @@ protected:
       f(std::move(result));
   }
 
+  /// Reports `closed` if `close` ran first; then nothing may be bound (or,
+  /// for Unix sockets, touched on disk).
+  bool closed_before_binding() {
+    if (!closed_)
+      return false;
+    report(make_error(stream_errc::closed, "server closed while binding"));
+    return true;
+  }
+
   /// Binds every endpoint or none; reports the outcome.
   void bind_all(const std::vector<generic_endpoint>& endpoints) {
-    if (closed_) {
-      report(make_error(stream_errc::closed, "server closed while binding"));
+    if (closed_before_binding())
       return;
-    }
     listen_result result;
     for (const auto& ep : endpoints) {
       generic_acceptor acc{ex_};
@@ -488,6 +518,7 @@ protected:
         result.port = ntohs(
           reinterpret_cast<const sockaddr_in*>(local.data())->sin_port);
       acceptors_.push_back(std::move(acc));
+      retry_.emplace_back(ex_);
     }
     if (acceptors_.empty()) {
       report(make_error(stream_errc::bind_failed, "no address to bind"));
@@ -528,10 +559,12 @@ private:
     if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space
         || ec == asio::error::no_memory || ec == std::errc::too_many_files_open_in_system) {
       // Out of descriptors or memory: back off instead of spinning, as
-      // asyncio does, and keep serving.
-      retry_.expires_after(std::chrono::milliseconds{100});
+      // asyncio does, and keep serving. Each acceptor has its own timer:
+      // re-arming a shared one would cancel another acceptor's retry.
+      auto& timer = retry_[index];
+      timer.expires_after(std::chrono::milliseconds{100});
       auto self = shared_from_this();
-      retry_.async_wait([self, index](const std::error_code& wait_ec) {
+      timer.async_wait([self, index](const std::error_code& wait_ec) {
         if (!wait_ec)
           self->accept(index);
       });
@@ -548,13 +581,15 @@ private:
     for (auto& acc : acceptors_)
       acc.close(ec);
     acceptors_.clear();
+    for (auto& timer : retry_)
+      timer.cancel();
+    retry_.clear();
   }
 
   void shut() {
     if (closed_)
       return;
     closed_ = true;
-    retry_.cancel();
     bool had_acceptors = !acceptors_.empty();
     shut_acceptors();
     if (had_acceptors)
@@ -565,7 +600,8 @@ private:
   open_handler on_open_;
   accept_handler on_accept_;
   std::vector<generic_acceptor> acceptors_;
-  asio::steady_timer retry_;
+  /// The out-of-descriptors back-off, one per acceptor (same index).
+  std::vector<asio::steady_timer> retry_;
 };
 
 class tcp_listener : public acceptor_listener {
@@ -581,6 +617,8 @@ public:
 
 protected:
   void resolve() override {
+    if (closed_before_binding())
+      return;
     auto self = std::static_pointer_cast<tcp_listener>(shared_from_this());
     resolver_.async_resolve(
       host_, std::to_string(port_), asio::ip::tcp::resolver::passive,
@@ -617,6 +655,8 @@ public:
 
 protected:
   void resolve() override {
+    if (closed_before_binding())
+      return;
     if (!fits_sun_path(path_)) {
       report(make_error(stream_errc::invalid_argument,
                         "Unix socket path must be 1 to "

@@ -38,8 +38,13 @@ transport_ptr adopt_socket(io_threads& io, int fd, socket_options opts = {});
 
 /// A connection over two pipe ends, e.g. a child process's stdout and stdin
 /// (asyncio's `connect_read_pipe` and `connect_write_pipe` in one). Either
-/// descriptor may be -1. `write_eof` closes the write end. The transport
-/// owns both descriptors.
+/// descriptor may be -1 (no write end: `can_write()` is false and writes are
+/// dropped). Both may be the same descriptor (a socket, a tty): the write
+/// side then uses a dup() of it. `write_eof` closes the write end.
+/// All or nothing: once `start` accepts both descriptors the transport owns
+/// them (and its dup) and closes them all; if either cannot be used (not
+/// open, not pollable) it reports `connection_lost(invalid_argument)` and
+/// leaves both alone, still the caller's.
 transport_ptr make_pipe_transport(io_threads& io, int read_fd, int write_fd,
                                   socket_options opts = {});
 

@@ -5,6 +5,7 @@
 
 #include "actors/io_module.hpp"
 #include "net/sockets.hpp"
+#include "streams/internal.hpp"
 
 namespace actorstreams {
 
@@ -15,20 +16,6 @@ connection pending_traits<connection>::convert(const caf::actor& hdl) {
 
 namespace {
 
-connection_options to_connection_options(const connect_options& opts) {
-  connection_options result;
-  result.limit = opts.limit;
-  result.write_high_water = opts.write_high_water;
-  result.write_low_water = opts.write_low_water;
-  return result;
-}
-
-caf::error missing_module() {
-  return make_error(stream_errc::not_supported,
-                    "this actor system has no actorstreams I/O module: "
-                    "create it from actorstreams::config");
-}
-
 /// A pending connect: spawns the connection actor over the transport that
 /// `make` creates, then waits for it to connect.
 template <class MakeTransport>
@@ -38,7 +25,7 @@ pending<connection> connect_with(caf::actor_system& sys,
   auto spawn = [&sys, opts, make]() -> caf::expected<caf::actor> {
     auto mod = io_module::try_of(sys);
     if (!mod)
-      return missing_module();
+      return missing_io_module();
     net::socket_options sopts;
     sopts.read_window = opts.read_window;
     auto hdl = spawn_connection(sys, make(mod->io(), sopts),

@@ -71,8 +71,13 @@ pending<connection> open_connection(caf::actor_system& sys, native_socket adopt,
                                     connect_options opts = {});
 
 /// A connection over pipe ends, e.g. a child process's stdout (`read_fd`)
-/// and stdin (`write_fd`); either may be -1. The connection owns both.
-/// `write_eof()` closes the write end.
+/// and stdin (`write_fd`); either may be -1 (without a write end, writes
+/// are not supported). Both may be the same descriptor (a socket, a tty);
+/// the connection then writes through a dup() of it. `write_eof()` closes
+/// the write end. Once connected, the connection owns both descriptors and
+/// closes them; the caller must not. Fails with invalid_argument if either
+/// cannot be used (not open, not pollable), and then leaves both alone:
+/// they are still the caller's to close.
 pending<connection> open_pipe_connection(caf::actor_system& sys, int read_fd,
                                          int write_fd,
                                          connect_options opts = {});

@@ -64,8 +64,9 @@ caf::error already_awaited();
 ///   threads (main, tests); inside an actor's handler it would block a
 ///   scheduler thread: use `then` there.
 /// - `get(timeout)`: as `get()`, but gives up after `timeout` with
-///   `stream_errc::timeout`. For reads the connection actor enforces the
-///   deadline itself, so a read that times out consumes nothing.
+///   `stream_errc::timeout`. For reads (and connects) the connection actor
+///   enforces the deadline itself, so a read that times out consumes
+///   nothing; the caller waits for that answer (see `receiver_grace`).
 /// - `then(self, on_value, on_error)`: inside an event-based actor; the
 ///   handlers run in `self`'s context. `on_value` takes `T` (nothing for
 ///   `void`), `on_error` takes `caf::error`.
@@ -76,6 +77,15 @@ caf::error already_awaited();
 template <class T>
 class pending {
 public:
+  /// Where the receiver enforces the deadline (reads, connects), the caller
+  /// still gives up this long after it, should the receiver not answer at
+  /// all (an unreachable node); only then can it not promise that nothing
+  /// was consumed.
+  static constexpr auto receiver_grace = std::chrono::seconds{10};
+
+  /// A timeout this long (or longer) means none.
+  static constexpr auto longest_timeout = std::chrono::hours{24 * 365 * 10};
+
   using value_type = T;
   using traits = pending_traits<T>;
   using reply_type = typename traits::reply_type;
@@ -111,9 +121,11 @@ public:
   /// Sends the request and blocks until the reply or `timeout`.
   template <class Rep, class Period>
   caf::expected<T> get(std::chrono::duration<Rep, Period> timeout) {
+    if (timeout >= longest_timeout)
+      return get();
     auto ts = std::chrono::duration_cast<caf::timespan>(timeout);
     if (receiver_deadline_)
-      return await_blocking(ts, caf::infinite);
+      return await_blocking(ts, caf::duration{ts + receiver_grace});
     return await_blocking(no_deadline, caf::duration{ts});
   }
 
@@ -130,10 +142,14 @@ public:
   template <class Self, class Rep, class Period, class OnValue, class OnError>
   void then(Self* self, std::chrono::duration<Rep, Period> timeout,
             OnValue on_value, OnError on_error) {
+    if (timeout >= longest_timeout) {
+      then(self, std::move(on_value), std::move(on_error));
+      return;
+    }
     auto ts = std::chrono::duration_cast<caf::timespan>(timeout);
     if (receiver_deadline_)
-      then_impl(self, ts, caf::infinite, std::move(on_value),
-                std::move(on_error));
+      then_impl(self, ts, caf::duration{ts + receiver_grace},
+                std::move(on_value), std::move(on_error));
     else
       then_impl(self, no_deadline, caf::duration{ts}, std::move(on_value),
                 std::move(on_error));
@@ -149,6 +165,7 @@ public:
     used_ = true;
     if (!dest_ && spawn_) {
       auto spawned = spawn_();
+      spawn_ = nullptr; // let go of what it captured (a transport, ...)
       if (!spawned)
         return std::move(spawned.error());
       dest_ = std::move(*spawned);

@@ -42,7 +42,11 @@ runtime::~runtime() {
 }
 
 void runtime::shutdown() {
-  if (auto mod = io_module::try_of(*sys_))
+  actorstreams::shutdown(*sys_);
+}
+
+void shutdown(caf::actor_system& sys) {
+  if (auto mod = io_module::try_of(sys))
     mod->shutdown();
 }
 

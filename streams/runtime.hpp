@@ -23,6 +23,14 @@ public:
   config& io_threads(std::size_t count);
 };
 
+/// Closes everything actorstreams opened on `sys` (servers, connections,
+/// per-connection handler actors): their pending requests fail and their
+/// sockets close. `runtime` does this when destroyed; call it yourself
+/// before destroying a `caf::actor_system` that you built from `config`, so
+/// that none of your actors waits forever on a connection while CAF waits
+/// for your actors. Does nothing on a system without the I/O module.
+void shutdown(caf::actor_system& sys);
+
 /// The embedded default: one line gives a working actor system with its I/O
 /// threads. Destroying it closes every server and connection actorstreams
 /// opened, stops the I/O threads and the system, and returns promptly.

@@ -4,6 +4,7 @@
 
 #include "actors/io_module.hpp"
 #include "net/sockets.hpp"
+#include "streams/internal.hpp"
 
 namespace actorstreams {
 
@@ -66,9 +67,7 @@ pending<server> start_server_impl(caf::actor_system& sys,
                 opts]() -> caf::expected<caf::actor> {
     auto mod = io_module::try_of(sys);
     if (!mod)
-      return make_error(stream_errc::not_supported,
-                        "this actor system has no actorstreams I/O module: "
-                        "create it from actorstreams::config");
+      return missing_io_module();
     net::listen_options lopts;
     lopts.backlog = opts.backlog;
     lopts.reuse_address = opts.reuse_address;
@@ -78,12 +77,8 @@ pending<server> start_server_impl(caf::actor_system& sys,
     auto listener = unix_socket
                       ? net::make_unix_listener(mod->io(), where, lopts)
                       : net::make_tcp_listener(mod->io(), where, port, lopts);
-    connection_options copts;
-    copts.limit = opts.limit;
-    copts.write_high_water = opts.write_high_water;
-    copts.write_low_water = opts.write_low_water;
-    return caf::actor_cast<caf::actor>(
-      spawn_server(sys, std::move(listener), handler, copts));
+    return caf::actor_cast<caf::actor>(spawn_server(
+      sys, std::move(listener), handler, to_connection_options(opts)));
   };
   return {std::move(spawn), caf::make_message(serve_atom_v, no_deadline), true};
 }

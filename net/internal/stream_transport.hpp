@@ -34,6 +34,7 @@ inline asio::mutable_buffer read_scratch() {
 
 /// `Streams` provides: `in()` and `out()` (the Asio objects to read from and
 /// write to, possibly the same), `wait_readable(handler)`, `readable()`,
+/// `can_write()` (fixed at construction: read from the owner's thread),
 /// `can_write_eof()`, `shutdown_send(ec)`, `close()` and `prepare(info)`
 /// (sets non-blocking mode and fills the extra-info table once connected).
 template <class Streams>
@@ -53,7 +54,9 @@ public:
 
   std::size_t write(bytes data) override {
     std::unique_lock guard{mutex_};
-    if (writes_closed_ || data.empty())
+    // No write side: drop, never reach async_write on an unopened
+    // descriptor (its error would tear down the read side too).
+    if (writes_closed_ || data.empty() || !streams_.can_write())
       return queued_;
     queued_ += data.size();
     queue_.push_back(std::move(data));
@@ -77,6 +80,10 @@ public:
       if (self->events_)
         self->events_->resume_writing();
     });
+  }
+
+  bool can_write() const override {
+    return streams_.can_write();
   }
 
   bool can_write_eof() const override {

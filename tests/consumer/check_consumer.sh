@@ -2,9 +2,9 @@
 # check_consumer.sh MODE SOURCE_DIR BUILD_DIR
 #   find_package:     installs BUILD_DIR into a temp prefix, builds and runs
 #                     the consumer against it
-#   add_subdirectory: configures the consumer with the source tree as a
-#                     subdirectory and compiles the consumer's own source
-#                     (the library itself is the main build's)
+#   add_subdirectory: builds the consumer with the source tree as a
+#                     subdirectory (the library is built again there) and
+#                     runs it
 set -euo pipefail
 mode=$1 src=$2 build=$3
 work=$(mktemp -d)
@@ -20,11 +20,8 @@ case $mode in
   add_subdirectory)
     cmake -S "$src/tests/consumer" -B "$work/build" \
       -DACTORSTREAMS_SOURCE_DIR="$src" >/dev/null
-    # Compile the consumer's translation unit: include paths, C++20 and the
-    # target's usage requirements come from add_subdirectory.
-    make -C "$work/build" -f CMakeFiles/consumer.dir/build.make \
-      CMakeFiles/consumer.dir/main.cpp.o >/dev/null
-    out="consumer works"
+    cmake --build "$work/build" --target consumer -j2 >/dev/null
+    out=$("$work/build/consumer")
     ;;
   *)
     echo "unknown mode $mode" >&2

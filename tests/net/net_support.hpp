@@ -172,6 +172,25 @@ inline raw_fd raw_tcp_socket(uint16_t port, bool listen) {
   return fd;
 }
 
+/// A TCP socket bound to a free port of 127.0.0.1 with SO_REUSEPORT, not
+/// listening: it holds the port for the test. No other process can bind it
+/// (short of one of the same user that asks for this very port with
+/// SO_REUSEPORT), but a server of the test started with `reuse_port` can
+/// still listen there: while the holder is open, a refused connect to the
+/// port proves that no such server listens.
+inline raw_fd raw_tcp_port_holder() {
+  raw_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  int on = 1;
+  auto sa = ipv4_address("127.0.0.1", 0);
+  if (!fd
+      || ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0
+      || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    ADD_FAILURE() << "port holder on 127.0.0.1: " << std::strerror(errno);
+    return raw_fd{};
+  }
+  return fd;
+}
+
 /// Connects a blocking TCP socket to 127.0.0.1:`port`; on failure returns
 /// an empty fd and leaves the reason in errno.
 inline raw_fd raw_tcp_connect(uint16_t port) {

@@ -3,7 +3,9 @@
 // Tier 4: open_pipe_connection over a child process's stdin and stdout.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +139,125 @@ TEST_F(Pipe, AReadOnlyPipeReadsAChildsOutputToEof) {
             "hello from a child\n");
   EXPECT_FALSE(value_of(conn.writer.can_write_eof().get(io_wait)));
   EXPECT_TRUE(exited_with(echo.wait_exit(), 0));
+}
+
+TEST_F(Pipe, AWriteOnAReadOnlyPipeIsDroppedAndReadingGoesOnToEof) {
+  // The child answers only once the test feeds its stdin itself, so the
+  // dropped write has reached the transport long before there is anything
+  // to read.
+  child_process sh{{"/bin/sh", "-c", "read line; echo \"got $line\""}, true,
+                   true};
+  testing::raw_fd to_child{sh.stdin_fd()};
+  auto conn = value_of(
+    open_pipe_connection(sys(), sh.stdout_fd(), -1).get(io_wait));
+  conn.writer.write("nowhere to go\n");
+  conn.writer.writelines({"nor this\n"});
+  // A request behind the writes: the actor has handed them to the transport.
+  EXPECT_FALSE(value_of(conn.writer.is_closing().get(io_wait)));
+  ASSERT_EQ(::write(to_child.get(), "ping\n", 5), 5);
+  to_child.reset();
+  EXPECT_EQ(value_of(conn.reader.read().get(io_wait)), "got ping\n");
+  EXPECT_TRUE(value_of(conn.reader.at_eof().get(io_wait)));
+  EXPECT_TRUE(exited_with(sh.wait_exit(), 0));
+  EXPECT_FALSE(value_of(conn.writer.is_closing().get(io_wait)));
+  conn.writer.close();
+  EXPECT_TRUE(conn.writer.wait_closed().get(io_wait));
+}
+
+TEST_F(Pipe, GetExtraInfoOnAReadOnlyPipeGivesTheReadFdAndFailsForTheWriteFd) {
+  child_process echo{{"/bin/echo", "info"}, false, true};
+  auto fd = std::to_string(echo.stdout_fd());
+  auto conn = value_of(
+    open_pipe_connection(sys(), echo.stdout_fd(), -1).get(io_wait));
+  EXPECT_EQ(value_of(conn.writer.get_extra_info("read_fd").get(io_wait)), fd);
+  EXPECT_EQ(value_of(conn.writer.get_extra_info("pipe").get(io_wait)),
+            fd + ",");
+  auto err = error_of(conn.writer.get_extra_info("write_fd").get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+  // Asking for the missing end did not create it.
+  EXPECT_EQ(code_of(error_of(conn.writer.get_extra_info("write_fd")
+                               .get(io_wait))),
+            stream_errc::invalid_argument);
+  EXPECT_EQ(value_of(conn.reader.read().get(io_wait)), "info\n");
+  EXPECT_TRUE(exited_with(echo.wait_exit(), 0));
+}
+
+TEST_F(Pipe, OneSocketAsBothEndsWorksBothWaysAndClosingClosesIt) {
+  int sv[2] = {-1, -1};
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0)
+    << std::strerror(errno);
+  int fd = sv[0]; // the connection owns it from here
+  testing::raw_fd peer{sv[1]};
+  auto conn = value_of(open_pipe_connection(sys(), fd, fd).get(io_wait));
+  EXPECT_EQ(value_of(conn.writer.get_extra_info("read_fd").get(io_wait)),
+            std::to_string(fd));
+  auto write_fd = value_of(conn.writer.get_extra_info("write_fd").get(io_wait));
+  EXPECT_NE(write_fd, std::to_string(fd)) << "the write side is not a dup";
+  EXPECT_FALSE(write_fd.empty());
+  // The peer echoes what it reads, byte for byte.
+  auto echo = [&peer](std::size_t n) {
+    std::string got;
+    while (got.size() < n) {
+      pollfd pfd{peer.get(), POLLIN, 0};
+      if (::poll(&pfd, 1, 5000) != 1)
+        break;
+      char buf[256];
+      auto r = ::recv(peer.get(), buf, std::min(sizeof(buf), n - got.size()),
+                      0);
+      if (r <= 0)
+        break;
+      got.append(buf, static_cast<std::size_t>(r));
+    }
+    if (!got.empty()) {
+      EXPECT_EQ(::send(peer.get(), got.data(), got.size(), MSG_NOSIGNAL),
+                static_cast<ssize_t>(got.size()));
+    }
+    return got;
+  };
+  const bytes binary{"\0\xff-two\n", 7};
+  conn.writer.write("one\n");
+  EXPECT_EQ(echo(4), "one\n");
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "one\n");
+  conn.writer.writelines({binary, "three\n"});
+  EXPECT_EQ(echo(binary.size() + 6), binary + "three\n");
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), binary);
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "three\n");
+  conn.writer.write("bye");
+  conn.writer.close();
+  EXPECT_TRUE(conn.writer.wait_closed().get(io_wait));
+  // Both the caller's fd and the dup are closed: the peer sees EOF.
+  EXPECT_EQ(testing::raw_wait_end(peer.get()), "data:bye");
+  errno = 0;
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+TEST_F(Pipe, AnUnusableWriteFdFailsWithInvalidArgumentAndLeavesBothToTheCaller) {
+  int p[2] = {-1, -1};
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0) << std::strerror(errno);
+  testing::raw_fd rd{p[0]};
+  testing::raw_fd wr{p[1]};
+  // Far above any descriptor limit in use: never open, even by another
+  // thread meanwhile.
+  constexpr int never_open = 1 << 30;
+  auto err = error_of(
+    open_pipe_connection(sys(), rd.get(), never_open).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+  err = error_of(
+    open_pipe_connection(sys(), never_open, wr.get()).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument) << describe(err);
+  // Both ends are still open, ours and working.
+  ASSERT_NE(::fcntl(rd.get(), F_GETFD), -1) << "the read end was closed";
+  ASSERT_NE(::fcntl(wr.get(), F_GETFD), -1) << "the write end was closed";
+  ASSERT_EQ(::write(wr.get(), "still ours", 10), 10);
+  char buf[16] = {};
+  EXPECT_EQ(::read(rd.get(), buf, sizeof(buf)), 10);
+  EXPECT_EQ(std::string(buf), "still ours");
+  // And usable for a connection afterwards.
+  auto conn = value_of(
+    open_pipe_connection(sys(), rd.release(), wr.release()).get(io_wait));
+  conn.writer.write("through\n");
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "through\n");
 }
 
 TEST_F(Pipe, WritingToAPipeWhoseReaderExitedFailsWithConnectionResetNotSigpipe) {

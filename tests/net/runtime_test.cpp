@@ -86,6 +86,13 @@ caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
 }
 
 TEST(Runtime, DestroyingItWithAServerAndOpenConnectionsClosesEverySocket) {
+  // Holds the server's port (bound, not listening) beyond the runtime, so
+  // that no other process can listen there when the server is gone; the
+  // server shares it with reuse_port.
+  auto holder = testing::raw_tcp_port_holder();
+  ASSERT_TRUE(holder);
+  server_options shared_port;
+  shared_port.reuse_port = true;
   const auto baseline = testing::open_fd_count();
   testing::temp_dir dir;
   auto unix_path = dir.file("runtime.sock");
@@ -102,7 +109,8 @@ TEST(Runtime, DestroyingItWithAServerAndOpenConnectionsClosesEverySocket) {
     auto& sys = rt->system();
     auto slot = std::make_shared<connection_slot>();
     srv = value_of(start_server(sys, connection_slot::handler(slot),
-                                "127.0.0.1", 0)
+                                "127.0.0.1", testing::local_port(holder.get()),
+                                shared_port)
                      .get(io_wait));
     unix_srv = value_of(
       start_unix_server(sys, connection_slot::handler(slot), unix_path)
@@ -164,7 +172,8 @@ TEST(Runtime, DestroyingItWithAServerAndOpenConnectionsClosesEverySocket) {
   auto end = testing::raw_wait_end(raw.get());
   EXPECT_TRUE(end == "eof" || end == "reset") << end;
   raw.reset();
-  // The listening sockets are gone too, the Unix one with its file.
+  // The listening sockets are gone too, the Unix one with its file (the
+  // holder still keeps the port from anyone else).
   errno = 0;
   EXPECT_FALSE(testing::raw_tcp_connect(srv.port()));
   EXPECT_EQ(errno, ECONNREFUSED);

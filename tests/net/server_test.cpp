@@ -3,15 +3,24 @@
 // Tier 4: servers on loopback TCP and Unix sockets (start_server,
 // start_unix_server, the three handler forms, closing).
 
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
+#include "net/io_threads.hpp"
+#include "net/sockets.hpp"
 #include "net_support.hpp"
 
 namespace actorstreams {
@@ -102,6 +111,34 @@ bool is_socket_file(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+/// A Unix socket bound at `path`, listening.
+raw_fd raw_unix_listener(const std::string& path) {
+  raw_fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::strncpy(sa.sun_path, path.c_str(), sizeof(sa.sun_path) - 1);
+  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0
+      || ::listen(fd.get(), 16) != 0) {
+    ADD_FAILURE() << "raw Unix socket at " << path << ": "
+                  << std::strerror(errno);
+    return raw_fd{};
+  }
+  return fd;
+}
+
+/// Opens `lst` and waits for the outcome (timeout if none comes).
+caf::expected<net::listen_result>
+open_listener(net::listener& lst, net::listener::accept_handler on_accept) {
+  using outcome = caf::expected<net::listen_result>;
+  auto done = std::make_shared<std::promise<outcome>>();
+  auto result = done->get_future();
+  lst.open([done](outcome x) { done->set_value(std::move(x)); },
+           std::move(on_accept));
+  if (result.wait_for(io_wait) != std::future_status::ready)
+    return make_error(stream_errc::timeout, "the listener never reported");
+  return result.get();
+}
+
 // -- binding ----------------------------------------------------------------------
 
 TEST_F(Server, PortZeroGivesARealPortAndItsAddress) {
@@ -140,14 +177,17 @@ TEST_F(Server, BindingAPortInUseFailsWithBindFailed) {
 }
 
 TEST_F(Server, AnUnawaitedStartServerBindsNothing) {
-  auto holder = testing::raw_tcp_socket(0, false);
+  // The test holds the port throughout (bound, not listening), so that no
+  // other process can listen there; the server, with reuse_port, could.
+  auto holder = testing::raw_tcp_port_holder();
   ASSERT_TRUE(holder);
   auto port = testing::local_port(holder.get());
-  holder.reset(); // the port is free again
+  server_options opts;
+  opts.reuse_port = true;
   auto path = dir.file("never.sock");
   {
     auto tcp = start_server(sys(), connection_slot::handler(slot), "127.0.0.1",
-                            port);
+                            port, opts);
     auto unix_socket = start_unix_server(sys(), connection_slot::handler(slot),
                                          path);
   }
@@ -156,8 +196,16 @@ TEST_F(Server, AnUnawaitedStartServerBindsNothing) {
   errno = 0;
   EXPECT_FALSE(testing::raw_tcp_connect(port));
   EXPECT_EQ(errno, ECONNREFUSED);
-  EXPECT_TRUE(testing::raw_tcp_socket(port, true)) << "the port was taken";
   EXPECT_FALSE(testing::exists_path(path));
+  // The same start, awaited, does listen there: the check above can fail.
+  auto srv = value_of(start_server(sys(), connection_slot::handler(slot),
+                                   "127.0.0.1", port, opts)
+                        .get(io_wait),
+                      "start_server on the held port");
+  EXPECT_EQ(srv.port(), port);
+  auto raw = testing::raw_tcp_connect(port);
+  EXPECT_TRUE(raw) << std::strerror(errno);
+  EXPECT_TRUE(slot->take());
 }
 
 // -- handler forms -------------------------------------------------------------------
@@ -429,6 +477,201 @@ TEST_F(Server, AUnixServerReplacesAStaleSocketFile) {
   ASSERT_TRUE(is_socket_file(path));
   auto srv = listen_unix(path);
   check_serves(path);
+}
+
+// -- listeners (net/sockets.hpp) ------------------------------------------------------
+
+/// Listeners on their own I/O threads (made on first use), without an actor
+/// system.
+class Listener : public ::testing::Test {
+protected:
+  net::io_threads& io() {
+    if (!io_) {
+      io_.emplace();
+      io_->start(1);
+    }
+    return *io_;
+  }
+
+  testing::temp_dir dir;
+
+private:
+  std::optional<net::io_threads> io_;
+};
+
+TEST_F(Listener, ClosedBeforeItsOpenRanItReportsClosedAndLeavesTheSocketFileAlone) {
+  // Another server's live socket at the path: a listener that binds would
+  // replace it, one closed before binding must not touch it.
+  auto path = dir.file("live.sock");
+  auto other = raw_unix_listener(path);
+  ASSERT_TRUE(other);
+  struct stat before {};
+  ASSERT_EQ(::lstat(path.c_str(), &before), 0);
+  auto lst = net::make_unix_listener(io(), path);
+  auto closed = std::make_shared<std::promise<void>>();
+  auto closed_done = closed->get_future();
+  lst->close([closed] { closed->set_value(); });
+  auto err = error_of(open_listener(*lst, nullptr));
+  EXPECT_EQ(code_of(err), stream_errc::closed) << describe(err);
+  EXPECT_NE(describe(err).find("server closed while binding"),
+            std::string::npos)
+    << describe(err);
+  EXPECT_EQ(closed_done.wait_for(io_wait), std::future_status::ready);
+  struct stat after {};
+  ASSERT_EQ(::lstat(path.c_str(), &after), 0) << "the socket file is gone";
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the socket file was replaced";
+  // The other server still owns the path.
+  raw_fd client{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::strncpy(sa.sun_path, path.c_str(), sizeof(sa.sun_path) - 1);
+  EXPECT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&sa),
+                      sizeof(sa)),
+            0)
+    << std::strerror(errno);
+  EXPECT_TRUE(testing::raw_accept(other.get()));
+  // A TCP listener closed before binding binds nothing either.
+  auto tcp = net::make_tcp_listener(io(), "127.0.0.1", 0);
+  tcp->close();
+  err = error_of(open_listener(*tcp, nullptr));
+  EXPECT_EQ(code_of(err), stream_errc::closed) << describe(err);
+}
+
+/// The child of EveryAcceptorRetriesOnItsOwnWhenDescriptorsRunOut; returns
+/// its exit code (77: cannot run here) and writes what it saw to `out`.
+int accept_retry_child(const std::string& hosts, int out) {
+  auto say = [out](const std::string& text) {
+    auto n = ::write(out, text.data(), text.size());
+    static_cast<void>(n);
+  };
+  // One name for two loopback addresses, seen by this process only.
+  if (::unshare(CLONE_NEWNS) != 0
+      && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    say(std::string{"unshare(CLONE_NEWNS): "} + std::strerror(errno));
+    return 77;
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
+      || ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr)
+           != 0) {
+    say(std::string{"bind-mounting /etc/hosts: "} + std::strerror(errno));
+    return 77;
+  }
+  net::io_threads io;
+  io.start(1);
+  auto accepted = std::make_shared<std::atomic<int>>(0);
+  auto lst = net::make_tcp_listener(io, "two-loopbacks", 0);
+  auto bound = open_listener(*lst, [accepted](net::transport_ptr) {
+    ++*accepted;
+  });
+  if (!bound) {
+    say("listener: " + describe(bound.error()));
+    return 1;
+  }
+  if (bound->addresses.size() != 2) {
+    say("two-loopbacks resolved to " + std::to_string(bound->addresses.size())
+        + " address(es)");
+    return 77;
+  }
+  // The clients' sockets exist before descriptors run out.
+  raw_fd clients[2] = {raw_fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)},
+                       raw_fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)}};
+  if (!clients[0] || !clients[1]) {
+    say(std::string{"socket: "} + std::strerror(errno));
+    return 1;
+  }
+  // From now on no new descriptor: the limit is the lowest free number.
+  int lowest = ::fcntl(clients[0].get(), F_DUPFD, 0);
+  ::close(lowest);
+  rlimit saved{};
+  ::getrlimit(RLIMIT_NOFILE, &saved);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(lowest);
+  if (lowest < 0 || ::setrlimit(RLIMIT_NOFILE, &low) != 0) {
+    say(std::string{"setrlimit: "} + std::strerror(errno));
+    return 1;
+  }
+  // One client per acceptor, at once: both accepts fail within the 100 ms
+  // back-off of the other.
+  for (int i = 0; i < 2; ++i) {
+    const auto& addr = bound->addresses[i];
+    auto colon = addr.rfind(':');
+    auto sa = testing::ipv4_address(
+      addr.substr(0, colon).c_str(),
+      static_cast<uint16_t>(std::stoi(addr.substr(colon + 1))));
+    if (::connect(clients[i].get(), reinterpret_cast<sockaddr*>(&sa),
+                  sizeof(sa))
+        != 0) {
+      say("connect to " + addr + ": " + std::strerror(errno));
+      return 1;
+    }
+  }
+  std::this_thread::sleep_for(400ms);
+  auto while_low = accepted->load();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  if (while_low != 0) {
+    say(std::to_string(while_low) + " accepted while out of descriptors");
+    return 1;
+  }
+  // Each acceptor's retry picks its client up within 100 ms or so.
+  for (int i = 0; i < 500 && accepted->load() < 2; ++i)
+    std::this_thread::sleep_for(10ms);
+  auto n = accepted->load();
+  say("accepted " + std::to_string(n) + " of 2");
+  lst->close(); // nothing left for the I/O threads to finish
+  return n == 2 ? 0 : 1;
+}
+
+TEST_F(Listener, EveryAcceptorRetriesOnItsOwnWhenDescriptorsRunOut) {
+  // One listener with two acceptors (a name for 127.0.0.1 and 127.0.0.2),
+  // out of descriptors (RLIMIT_NOFILE): both in a child process of their
+  // own, which bind-mounts its own /etc/hosts in a private mount namespace.
+  auto hosts = dir.file("hosts");
+  write_file(hosts, "127.0.0.1 two-loopbacks\n127.0.0.2 two-loopbacks\n");
+  int report[2] = {-1, -1};
+  ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0) << std::strerror(errno);
+  raw_fd from_child{report[0]};
+  raw_fd to_parent{report[1]};
+  auto pid = ::fork();
+  ASSERT_GE(pid, 0) << std::strerror(errno);
+  if (pid == 0)
+    ::_exit(accept_retry_child(hosts, to_parent.get()));
+  to_parent.reset();
+  // What the child says, until it exits (or 30 s).
+  std::string text;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd pfd{from_child.get(), POLLIN, 0};
+    if (left.count() <= 0
+        || ::poll(&pfd, 1, static_cast<int>(left.count())) != 1)
+      break;
+    char buf[256];
+    auto n = ::read(from_child.get(), buf, sizeof(buf));
+    if (n <= 0)
+      break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = ::waitpid(pid, &status, WNOHANG);
+    if (reaped == 0)
+      std::this_thread::sleep_for(10ms);
+  }
+  if (reaped == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "the child hung; it said: " << text;
+  }
+  ASSERT_EQ(reaped, pid) << std::strerror(errno);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status << "; " << text;
+  if (WEXITSTATUS(status) == 77)
+    GTEST_SKIP() << "!!! SKIPPED: cannot give two loopback addresses one "
+                    "name here: "
+                 << text << " !!!";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_EQ(text, "accepted 2 of 2");
 }
 
 } // namespace

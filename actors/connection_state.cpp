@@ -1,0 +1,381 @@
+#include "actors/connection_state.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/deadline_relay.hpp"
+#include "streams/errors.hpp"
+
+namespace actorstreams {
+
+namespace {
+
+const char* op_name(read_op op) {
+  switch (op) {
+    case read_op::read:
+      return "read";
+    case read_op::readline:
+      return "readline";
+    case read_op::readexactly:
+      return "readexactly";
+    case read_op::readuntil:
+      return "readuntil";
+  }
+  return "read";
+}
+
+/// Whether a requester is known to be gone (its down message may still be
+/// on its way).
+bool gone(const caf::actor_addr& who) {
+  if (!who)
+    return false; // an anonymous request: no one to watch
+  auto strong = caf::actor_cast<caf::strong_actor_ptr>(who);
+  return !strong
+         || strong->get()->getf(caf::abstract_actor::is_terminated_flag);
+}
+
+void deliver(parked_request& p, caf::expected<bytes> result) {
+  if (result)
+    p.rp.deliver(std::move(*result));
+  else
+    p.rp.deliver(std::move(result.error()));
+}
+
+/// A timeout this long means none (and `now() + timeout` cannot overflow).
+constexpr auto longest_deadline = std::chrono::hours{24 * 365 * 10};
+
+uint64_t token_of(caf::actor_clock::time_point t) {
+  return static_cast<uint64_t>(t.time_since_epoch().count());
+}
+
+caf::actor_clock::time_point time_of(uint64_t token) {
+  return caf::actor_clock::time_point{
+    caf::actor_clock::duration_type{static_cast<int64_t>(token)}};
+}
+
+} // namespace
+
+connection_state::~connection_state() {
+  // The actor is gone (its last handle dropped, or shutdown): close as
+  // asyncio's StreamWriter.__del__ does, flushing what was written, so that
+  // a close() sent just before the last handle went loses nothing.
+  if (transport && !lost)
+    transport->close();
+  auto gone = make_error(stream_errc::closed, "the connection actor shut down");
+  for (auto& w : waiters)
+    w.parked.rp.deliver(gone);
+  for (auto* list : {&drainers, &closers, &connectors})
+    for (auto& p : *list)
+      p.rp.deliver(gone);
+  for (auto& [name, p] : info_waiters)
+    p.rp.deliver(gone);
+}
+
+// -- reading -------------------------------------------------------------------
+
+read_outcome connection_state::attempt(const read_request& req) {
+  switch (req.op) {
+    case read_op::read:
+      return buf.try_read(req.n);
+    case read_op::readline:
+      return buf.try_readline();
+    case read_op::readexactly:
+      return buf.try_readexactly(req.n);
+    case read_op::readuntil:
+      return buf.try_readuntil(req.separators);
+  }
+  return buf.try_read(req.n);
+}
+
+caf::expected<bytes> connection_state::result_of(read_outcome& out) {
+  using kind = read_outcome::kind;
+  switch (out.state) {
+    case kind::done:
+      return std::move(out.data);
+    case kind::incomplete:
+      return make_error(
+        incomplete_read_error{std::move(out.data), out.expected});
+    case kind::overrun:
+      return make_error(
+        limit_overrun_error{std::string{out.message}, out.consumed});
+    case kind::invalid_argument:
+      return make_error(stream_errc::invalid_argument,
+                        std::string{out.message});
+    case kind::exception:
+      return exception;
+    case kind::source_failed:
+      return source_error;
+    case kind::need_more:
+      break;
+  }
+  return make_error(stream_errc::invalid_argument, "request not complete");
+}
+
+caf::result<bytes> connection_state::read(read_request req,
+                                          caf::timespan deadline) {
+  if (waiters.empty()) {
+    auto out = attempt(req);
+    if (out.ready()) {
+      auto result = result_of(out);
+      update_flow();
+      return result;
+    }
+  }
+  read_waiter w{std::move(req), park(), due_in(deadline)};
+  auto rp = w.parked.rp;
+  if (w.due)
+    arm(*w.due);
+  waiters.push_back(std::move(w));
+  update_flow();
+  return rp;
+}
+
+void connection_state::serve() {
+  while (!waiters.empty()) {
+    if (gone(waiters.front().parked.from)) {
+      // Its requester died and the down message is still on its way:
+      // serve it nothing, so that the bytes go to the next reader.
+      waiters.pop_front();
+      continue;
+    }
+    auto out = attempt(waiters.front().req);
+    if (!out.ready())
+      break;
+    auto w = std::move(waiters.front());
+    waiters.pop_front();
+    deliver(w.parked, result_of(out));
+  }
+  update_flow();
+}
+
+void connection_state::update_flow() {
+  if (!transport || lost)
+    return;
+  bool waiting = !waiters.empty();
+  if (reading_paused) {
+    if (waiting || buf.may_resume()) {
+      reading_paused = false;
+      transport->resume_reading();
+    }
+  } else if (!waiting && buf.should_pause()) {
+    reading_paused = true;
+    transport->pause_reading();
+  }
+}
+
+// -- writing -------------------------------------------------------------------
+
+void connection_state::write(bytes data) {
+  if (data.empty())
+    return;
+  if (!transport || !transport->can_write()) {
+    write_error = make_error(stream_errc::not_supported,
+                             transport ? "this transport cannot write"
+                                       : "this connection has no transport");
+    return;
+  }
+  if (closing || lost)
+    return; // drain() reports it: the writer is closed
+  if (eof_written) {
+    write_error = make_error(stream_errc::closed,
+                             "Cannot call write() after write_eof()");
+    return;
+  }
+  auto buffered = transport->write(std::move(data));
+  if (!write_paused && buffered > opts.write_high_water) {
+    write_paused = true;
+    transport->notify_writable(opts.write_low_water);
+  }
+}
+
+caf::error connection_state::drain_error() const {
+  if (exception)
+    return exception;
+  if (lost)
+    return lost_reason ? lost_reason
+                       : make_error(stream_errc::closed, "Connection lost");
+  if (closing)
+    return make_error(stream_errc::closed, "the writer is closed");
+  return write_error;
+}
+
+void connection_state::fail_drainers() {
+  auto err = drain_error();
+  for (auto& p : drainers)
+    p.rp.deliver(err);
+  drainers.clear();
+}
+
+// -- extra info ----------------------------------------------------------------
+
+caf::expected<bytes> connection_state::extra_info(const std::string& name) const {
+  if (!transport)
+    return make_error(stream_errc::invalid_argument,
+                      "no extra info '" + name
+                        + "': this connection has no transport");
+  if (auto value = transport->extra_info(name))
+    return std::move(*value);
+  if (name == "peercert" || name == "cipher" || name == "sslcontext"
+      || name == "ssl_object")
+    return make_error(stream_errc::invalid_argument,
+                      "no extra info '" + name + "': not a TLS connection");
+  return make_error(stream_errc::invalid_argument,
+                    "unknown extra info '" + name + "'");
+}
+
+void connection_state::answer_info_waiters() {
+  for (auto& [name, p] : info_waiters)
+    deliver(p, extra_info(name));
+  info_waiters.clear();
+}
+
+// -- lifecycle -----------------------------------------------------------------
+
+void connection_state::close(bool abort) {
+  if (closing) {
+    if (abort && transport && !lost)
+      transport->abort();
+    return;
+  }
+  closing = true;
+  // A local close gives the reader EOF; buffered bytes stay readable.
+  buf.feed_eof();
+  fail_drainers();
+  if (transport && !lost) {
+    if (abort)
+      transport->abort();
+    else
+      transport->close();
+  } else {
+    on_closed(caf::error{});
+  }
+  serve();
+}
+
+void connection_state::on_closed(caf::error reason) {
+  if (lost)
+    return;
+  lost = true;
+  lost_reason = reason;
+  if (!connected) {
+    auto err = reason ? reason
+                      : make_error(stream_errc::closed,
+                                   "closed before it connected");
+    for (auto& p : connectors)
+      p.rp.deliver(err);
+    connectors.clear();
+  }
+  if (reason) {
+    source_error = reason;
+    buf.feed_error();
+  } else {
+    buf.feed_eof();
+  }
+  fail_drainers();
+  for (auto& p : closers) {
+    if (reason)
+      p.rp.deliver(reason);
+    else
+      p.rp.deliver(caf::unit);
+  }
+  closers.clear();
+  answer_info_waiters();
+  if (owner && connected)
+    caf::anon_send(owner, client_closed{self->id()});
+  serve();
+}
+
+// -- parking, deadlines, requesters --------------------------------------------
+
+parked_request connection_state::park() {
+  auto& sender = self->current_sender();
+  auto from = caf::actor_cast<caf::actor_addr>(sender);
+  // Monitor each requester once: if it goes away, its parked requests are
+  // dropped (consuming nothing), and their promises, which hold this actor
+  // strongly, no longer keep an abandoned connection alive.
+  if (sender && watched.insert(from).second)
+    self->monitor<caf::message_priority::high>(sender);
+  return parked_request{self->make_response_promise(), std::move(from)};
+}
+
+std::optional<connection_state::time_point>
+connection_state::due_in(caf::timespan timeout) const {
+  if (timeout == no_deadline || timeout >= longest_deadline)
+    return std::nullopt;
+  return self->clock().now() + std::max(timeout, caf::timespan::zero());
+}
+
+void connection_state::arm(time_point due) {
+  // A deadline already armed at or before `due` will come back in time: the
+  // usual case of a series of reads with one timeout arms one timer at a
+  // time, not one per read.
+  if (!armed.empty() && *armed.begin() <= due)
+    return;
+  armed.insert(due);
+  schedule_deadline(self->home_system(), self->address(), due, token_of(due));
+}
+
+void connection_state::expire(uint64_t token) {
+  armed.erase(time_of(token));
+  auto now = self->clock().now();
+  if (connect_due && *connect_due <= now) {
+    connect_due.reset();
+    if (!connected && !lost) {
+      auto err = make_error(stream_errc::timeout, "connect timed out");
+      for (auto& p : connectors)
+        p.rp.deliver(err);
+      connectors.clear();
+      if (transport)
+        transport->abort();
+    }
+  }
+  bool removed = false;
+  for (auto i = waiters.begin(); i != waiters.end();) {
+    if (i->due && *i->due <= now) {
+      i->parked.rp.deliver(make_error(stream_errc::timeout,
+                                      std::string{op_name(i->req.op)}
+                                        + "() timed out; nothing was consumed"));
+      i = waiters.erase(i);
+      removed = true;
+    } else {
+      ++i;
+    }
+  }
+  // Re-arm for what is still waiting.
+  std::optional<time_point> next = connect_due;
+  for (auto& w : waiters)
+    if (w.due && (!next || *w.due < *next))
+      next = w.due;
+  if (next)
+    arm(*next);
+  // The next waiter may be servable now (it was only blocked by FIFO).
+  if (removed)
+    serve();
+}
+
+void connection_state::forget(const caf::actor_addr& who) {
+  watched.erase(who);
+  auto gone = [&who](const parked_request& p) { return p.from == who; };
+  auto before = waiters.size();
+  waiters.erase(std::remove_if(waiters.begin(), waiters.end(),
+                               [&](const read_waiter& w) {
+                                 return gone(w.parked);
+                               }),
+                waiters.end());
+  for (auto* list : {&drainers, &closers, &connectors})
+    list->erase(std::remove_if(list->begin(), list->end(), gone), list->end());
+  info_waiters.erase(std::remove_if(info_waiters.begin(), info_waiters.end(),
+                                    [&](const auto& x) {
+                                      return gone(x.second);
+                                    }),
+                     info_waiters.end());
+  if (waiters.size() != before)
+    serve();
+}
+
+} // namespace actorstreams

@@ -1,0 +1,143 @@
+#pragma once
+
+// The state of a connection actor (internal; see connection_actor.hpp for
+// the protocol). Everything here runs in the actor's context.
+
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/actor_clock.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/connection_actor.hpp"
+#include "streams/read_buffer.hpp"
+
+namespace actorstreams {
+
+/// A request that cannot be answered yet, and who asked (so that it can be
+/// dropped, consuming nothing, if the requester goes away).
+struct parked_request {
+  caf::response_promise rp;
+  caf::actor_addr from;
+};
+
+struct read_waiter {
+  read_request req;
+  parked_request parked;
+  /// When it fails with `timeout`; none: no deadline.
+  std::optional<caf::actor_clock::time_point> due;
+};
+
+struct connection_state {
+  using time_point = caf::actor_clock::time_point;
+
+  static inline const char* name = "actorstreams.connection";
+
+  /// The actor itself: parking monitors requesters, deadlines need the
+  /// system. Set once at spawn.
+  caf::local_actor* self = nullptr;
+
+  // -- reading ----------------------------------------------------------------
+  read_buffer buf;
+  /// set_exception's error (also: limit 0, feed_data after feed_eof).
+  caf::error exception;
+  /// Why the transport broke; reads fail with it once the buffer runs dry.
+  caf::error source_error;
+  std::deque<read_waiter> waiters;
+  bool reading_paused = false;
+
+  // -- writing and lifecycle --------------------------------------------------
+  net::transport_ptr transport;
+  connection_options opts;
+  caf::actor owner;
+  bool connected = false;
+  bool write_paused = false;
+  bool eof_written = false;
+  bool closing = false;
+  bool lost = false;
+  caf::error lost_reason;
+  /// A misuse of the writer (write after write_eof, ...) that the next drain
+  /// reports.
+  caf::error write_error;
+  std::vector<parked_request> drainers;
+  std::vector<parked_request> closers;
+  std::vector<parked_request> connectors;
+  std::optional<time_point> connect_due;
+  /// get_extra_info requests that came before the transport described
+  /// itself (an accepted connection reaches its handler that early).
+  std::vector<std::pair<std::string, parked_request>> info_waiters;
+
+  // -- bookkeeping ------------------------------------------------------------
+  /// Requesters with parked requests that the actor monitors.
+  std::unordered_set<caf::actor_addr> watched;
+  /// Times at which a relayed deadline will arrive (at most one per
+  /// distinct earliest deadline; see arm()).
+  std::set<time_point> armed;
+
+  ~connection_state();
+
+  // -- reading ----------------------------------------------------------------
+
+  read_outcome attempt(const read_request& req);
+
+  caf::expected<bytes> result_of(read_outcome& out);
+
+  /// Answers at once, or parks the read (with its deadline).
+  caf::result<bytes> read(read_request req, caf::timespan deadline);
+
+  /// Serves waiting reads in order until one needs more data.
+  void serve();
+
+  /// asyncio's pause/resume rule, plus: a waiting read always resumes.
+  void update_flow();
+
+  // -- writing ----------------------------------------------------------------
+
+  void write(bytes data);
+
+  /// Why drain (and writing) cannot go on, or none.
+  caf::error drain_error() const;
+
+  void fail_drainers();
+
+  // -- extra info -------------------------------------------------------------
+
+  caf::expected<bytes> extra_info(const std::string& name) const;
+
+  void answer_info_waiters();
+
+  // -- lifecycle --------------------------------------------------------------
+
+  void close(bool abort);
+
+  void on_closed(caf::error reason);
+
+  // -- parking, deadlines, requesters -----------------------------------------
+
+  /// A promise for the current request, its requester monitored.
+  parked_request park();
+
+  /// The deadline `timeout` from now, or none (no_deadline, or so far away
+  /// that it means none).
+  std::optional<time_point> due_in(caf::timespan timeout) const;
+
+  /// Makes sure a relayed deadline arrives at `due` or earlier.
+  void arm(time_point due);
+
+  /// A relayed deadline arrived: fails whatever is due with `timeout`.
+  void expire(uint64_t token);
+
+  /// The requester `who` is gone: drops its parked requests.
+  void forget(const caf::actor_addr& who);
+};
+
+} // namespace actorstreams
