@@ -34,7 +34,7 @@ void io_threads::stop() {
   // Closes posted by exiting actors run now; anything still pending after
   // the grace period is destroyed with the context (which closes sockets).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{1};
-  while (!impl_->context.stopped()
+  while (!impl_->threads.empty() && !impl_->context.stopped()
          && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   impl_->context.stop();
