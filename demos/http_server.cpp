@@ -14,7 +14,6 @@
 #include <streams/all.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -24,9 +23,9 @@
 #include <string_view>
 #include <vector>
 
-#include <pthread.h>
 
 #include "demo_args.hpp"
+#include "stop_signals.hpp"
 #include "py_repr.hpp"
 
 namespace as = actorstreams;
@@ -203,12 +202,8 @@ int main(int argc, char** argv) {
   if (auto code = demos::parse_args(argc, argv, "http_server", usage, host,
                                     port))
     return *code;
-  // Only sigwait sees the stop signals (see tcp_echo_server.cpp).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the runtime starts its threads: only wait_for_stop sees them.
+  auto stop_signals = demos::block_stop_signals();
   {
     as::runtime rt;
     auto srv = as::start_server(rt.system(), handle_http, host, port)
@@ -218,12 +213,8 @@ int main(int argc, char** argv) {
                 << ": " << as::describe(srv.error()) << std::endl;
       return 1;
     }
-    std::string addresses;
-    for (const auto& addr : srv->addresses())
-      addresses += (addresses.empty() ? "" : ", ") + addr;
-    print_line("Serving on " + addresses);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    print_line("Serving on " + demos::join_addresses(srv->addresses()));
+    demos::wait_for_stop(stop_signals);
     // Stop accepting; the runtime's shutdown cuts off any client left.
     srv->close();
   }

@@ -12,15 +12,14 @@
 #include <streams/all.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <string>
 
-#include <pthread.h>
 
 #include "demo_args.hpp"
+#include "stop_signals.hpp"
 #include "py_repr.hpp"
 
 namespace as = actorstreams;
@@ -94,14 +93,8 @@ int main(int argc, char** argv) {
   if (auto code = demos::parse_args(argc, argv, "tcp_echo_server", usage, host,
                                     port))
     return *code;
-  // Block the stop signals before the runtime starts its threads, so that
-  // every thread inherits the mask and only sigwait below sees them: no work
-  // happens in a signal handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the runtime starts its threads: only wait_for_stop sees them.
+  auto stop_signals = demos::block_stop_signals();
   {
     as::runtime rt;
     auto srv = as::start_server(rt.system(), handle_echo, host, port)
@@ -111,12 +104,8 @@ int main(int argc, char** argv) {
                 << ": " << as::describe(srv.error()) << std::endl;
       return 1;
     }
-    std::string addresses;
-    for (const auto& addr : srv->addresses())
-      addresses += (addresses.empty() ? "" : ", ") + addr;
-    print_line("Serving on " + addresses);
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    print_line("Serving on " + demos::join_addresses(srv->addresses()));
+    demos::wait_for_stop(stop_signals);
     // Stop accepting. Clients still connected are cut off with everything
     // else when the runtime shuts down, as asyncio.run cancels the handler
     // tasks on Ctrl-C.
