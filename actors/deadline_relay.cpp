@@ -10,7 +10,12 @@
 
 namespace actorstreams {
 
-caf::behavior deadline_relay_impl(caf::event_based_actor*) {
+deadline_relay::deadline_relay(caf::actor_config& cfg)
+  : caf::event_based_actor(cfg) {
+  // nop
+}
+
+caf::behavior deadline_relay::make_behavior() {
   return {
     [](relayed_deadline& x) {
       if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(x.target))

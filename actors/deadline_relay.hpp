@@ -5,6 +5,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/actor_clock.hpp>
 #include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/meta/type_name.hpp>
 
@@ -23,8 +24,14 @@ namespace actorstreams {
 void schedule_deadline(caf::actor_system& sys, caf::actor_addr target,
                        caf::actor_clock::time_point due, uint64_t token);
 
-/// The relay's behavior (spawned by io_module::deadline_relay).
-caf::behavior deadline_relay_impl(caf::event_based_actor* self);
+/// The relay (spawned by io_module::deadline_relay). A class, not a
+/// function: CAF 0.17's function-based spawn without arguments trips UBSan.
+class deadline_relay : public caf::event_based_actor {
+public:
+  explicit deadline_relay(caf::actor_config& cfg);
+
+  caf::behavior make_behavior() override;
+};
 
 /// What the clock delivers to the relay.
 struct relayed_deadline {

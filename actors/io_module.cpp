@@ -89,7 +89,7 @@ caf::actor io_module::deadline_relay() {
   std::lock_guard guard{relay_mtx_};
   if (!relay_) {
     thread_logger_guard unpin; // any thread may arm the first deadline
-    relay_ = sys_.spawn<caf::hidden>(deadline_relay_impl);
+    relay_ = sys_.spawn<actorstreams::deadline_relay, caf::hidden>();
     track(caf::actor_cast<caf::strong_actor_ptr>(relay_));
   }
   return relay_;
