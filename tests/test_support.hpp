@@ -51,4 +51,13 @@ inline stream_errc code_of(const caf::error& err) {
   return *code;
 }
 
+/// The readable message of a stream error (its `std::string` context), or
+/// "" if it has none.
+inline std::string message_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return {};
+}
+
 } // namespace actorstreams::testing

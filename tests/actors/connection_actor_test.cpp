@@ -26,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::code_of;
 using testing::error_of;
+using testing::message_of;
 using testing::value_of;
 
 /// CPython's DATA.
@@ -33,14 +34,6 @@ const bytes data = "line1\nline2\nline3\n";
 
 /// Every wait in this file is bounded: a bug fails the test, never hangs it.
 constexpr auto bound = std::chrono::seconds{10};
-
-/// The readable message of a stream error (its `std::string` context).
-std::string message_of(const caf::error& err) {
-  const auto& ctx = err.context();
-  if (ctx.match_elements<std::string>())
-    return ctx.get_as<std::string>(0);
-  return {};
-}
 
 /// The error of `x` and its stream_errc, for one-line assertions.
 template <class T>

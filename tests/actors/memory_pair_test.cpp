@@ -16,18 +16,11 @@ namespace {
 using namespace std::chrono_literals;
 using testing::code_of;
 using testing::error_of;
+using testing::message_of;
 using testing::value_of;
 
 /// Every wait in this file is bounded: a bug fails the test, never hangs it.
 constexpr auto bound = std::chrono::seconds{10};
-
-/// The readable message of a stream error (its `std::string` context).
-std::string message_of(const caf::error& err) {
-  const auto& ctx = err.context();
-  if (ctx.match_elements<std::string>())
-    return ctx.get_as<std::string>(0);
-  return {};
-}
 
 /// `size` bytes of every value 0..255 in turn, starting at `first`.
 bytes pattern(std::size_t size, unsigned first = 0) {

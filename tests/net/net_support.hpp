@@ -9,9 +9,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,10 +25,13 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "test_support.hpp"
@@ -321,6 +328,97 @@ inline caf::error write_all(const stream_writer& writer, const bytes& data,
       return std::move(ok.error());
   }
   return caf::error{};
+}
+
+/// Writes `text` to the file at `path`, replacing it.
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out{path, std::ios::binary | std::ios::trunc};
+  out << text;
+}
+
+/// What a child of `run_with_hosts` did.
+struct child_outcome {
+  /// Its exit code; 77: it cannot run here (no mount namespace).
+  int exit_code = -1;
+  /// What it said through `say`.
+  std::string said;
+  /// It did not exit within 30 s (and was killed).
+  bool hung = false;
+};
+
+/// Runs `child` in a forked process that sees the file `hosts` as its
+/// /etc/hosts (a bind mount in a private mount namespace, so that a test can
+/// give one name several loopback addresses). `child` returns the exit code
+/// and reports through `say`. Use only the Asio layer in the child (no actor
+/// system): it is a fork of a multithreaded process. The child is reaped by
+/// its PID (killed after 30 s).
+inline child_outcome
+run_with_hosts(const std::string& hosts,
+               const std::function<int(const std::function<void(
+                                         const std::string&)>& say)>& child) {
+  child_outcome result;
+  int report[2] = {-1, -1};
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    result.said = std::string{"pipe2: "} + std::strerror(errno);
+    return result;
+  }
+  raw_fd from_child{report[0]};
+  raw_fd to_parent{report[1]};
+  auto pid = ::fork();
+  if (pid < 0) {
+    result.said = std::string{"fork: "} + std::strerror(errno);
+    return result;
+  }
+  if (pid == 0) {
+    int out = to_parent.get();
+    auto say = [out](const std::string& text) {
+      auto n = ::write(out, text.data(), text.size());
+      static_cast<void>(n);
+    };
+    if (::unshare(CLONE_NEWNS) != 0
+        && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+      say(std::string{"unshare(CLONE_NEWNS): "} + std::strerror(errno));
+      ::_exit(77);
+    }
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
+        || ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr)
+             != 0) {
+      say(std::string{"bind-mounting /etc/hosts: "} + std::strerror(errno));
+      ::_exit(77);
+    }
+    ::_exit(child(say));
+  }
+  to_parent.reset();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd pfd{from_child.get(), POLLIN, 0};
+    if (left.count() <= 0
+        || ::poll(&pfd, 1, static_cast<int>(left.count())) != 1)
+      break;
+    char buf[256];
+    auto n = ::read(from_child.get(), buf, sizeof(buf));
+    if (n <= 0)
+      break;
+    result.said.append(buf, static_cast<std::size_t>(n));
+  }
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = ::waitpid(pid, &status, WNOHANG);
+    if (reaped == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  if (reaped == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    result.hung = true;
+    return result;
+  }
+  if (reaped == pid && WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  return result;
 }
 
 } // namespace actorstreams::testing

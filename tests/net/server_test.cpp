@@ -101,10 +101,6 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out{path, std::ios::binary | std::ios::trunc};
-  out << text;
-}
 
 bool is_socket_file(const std::string& path) {
   struct stat st {};
@@ -435,7 +431,7 @@ TEST_F(Server, AUnixServerLeavesAFileThatReplacedItsSocketAlone) {
   auto path = dir.file("server.sock");
   auto srv = listen_unix(path);
   ASSERT_EQ(::unlink(path.c_str()), 0);
-  write_file(path, "not yours");
+  testing::write_file(path, "not yours");
   srv.close();
   EXPECT_TRUE(srv.wait_closed().get(io_wait));
   EXPECT_EQ(read_file(path), "not yours");
@@ -454,7 +450,7 @@ TEST_F(Server, AUnixServerLeavesASocketOfAnotherServerThatReplacedItsOwnAlone) {
 
 TEST_F(Server, AUnixServerOnARegularFileFailsWithBindFailedAndLeavesItUntouched) {
   auto path = dir.file("data.txt");
-  write_file(path, "precious");
+  testing::write_file(path, "precious");
   auto err = error_of(
     start_unix_server(sys(), connection_slot::handler(slot), path)
       .get(io_wait));
@@ -537,25 +533,9 @@ TEST_F(Listener, ClosedBeforeItsOpenRanItReportsClosedAndLeavesTheSocketFileAlon
   EXPECT_EQ(code_of(err), stream_errc::closed) << describe(err);
 }
 
-/// The child of EveryAcceptorRetriesOnItsOwnWhenDescriptorsRunOut; returns
-/// its exit code (77: cannot run here) and writes what it saw to `out`.
-int accept_retry_child(const std::string& hosts, int out) {
-  auto say = [out](const std::string& text) {
-    auto n = ::write(out, text.data(), text.size());
-    static_cast<void>(n);
-  };
-  // One name for two loopback addresses, seen by this process only.
-  if (::unshare(CLONE_NEWNS) != 0
-      && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
-    say(std::string{"unshare(CLONE_NEWNS): "} + std::strerror(errno));
-    return 77;
-  }
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0
-      || ::mount(hosts.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr)
-           != 0) {
-    say(std::string{"bind-mounting /etc/hosts: "} + std::strerror(errno));
-    return 77;
-  }
+/// The child of EveryAcceptorRetriesOnItsOwnWhenDescriptorsRunOut (run by
+/// testing::run_with_hosts); returns its exit code.
+int accept_retry_child(const std::function<void(const std::string&)>& say) {
   net::io_threads io;
   io.start(1);
   auto accepted = std::make_shared<std::atomic<int>>(0);
@@ -626,52 +606,15 @@ TEST_F(Listener, EveryAcceptorRetriesOnItsOwnWhenDescriptorsRunOut) {
   // out of descriptors (RLIMIT_NOFILE): both in a child process of their
   // own, which bind-mounts its own /etc/hosts in a private mount namespace.
   auto hosts = dir.file("hosts");
-  write_file(hosts, "127.0.0.1 two-loopbacks\n127.0.0.2 two-loopbacks\n");
-  int report[2] = {-1, -1};
-  ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0) << std::strerror(errno);
-  raw_fd from_child{report[0]};
-  raw_fd to_parent{report[1]};
-  auto pid = ::fork();
-  ASSERT_GE(pid, 0) << std::strerror(errno);
-  if (pid == 0)
-    ::_exit(accept_retry_child(hosts, to_parent.get()));
-  to_parent.reset();
-  // What the child says, until it exits (or 30 s).
-  std::string text;
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-    pollfd pfd{from_child.get(), POLLIN, 0};
-    if (left.count() <= 0
-        || ::poll(&pfd, 1, static_cast<int>(left.count())) != 1)
-      break;
-    char buf[256];
-    auto n = ::read(from_child.get(), buf, sizeof(buf));
-    if (n <= 0)
-      break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  int status = 0;
-  pid_t reaped = 0;
-  for (int i = 0; i < 500 && reaped == 0; ++i) {
-    reaped = ::waitpid(pid, &status, WNOHANG);
-    if (reaped == 0)
-      std::this_thread::sleep_for(10ms);
-  }
-  if (reaped == 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    FAIL() << "the child hung; it said: " << text;
-  }
-  ASSERT_EQ(reaped, pid) << std::strerror(errno);
-  ASSERT_TRUE(WIFEXITED(status)) << "status " << status << "; " << text;
-  if (WEXITSTATUS(status) == 77)
+  testing::write_file(hosts, "127.0.0.1 two-loopbacks\n127.0.0.2 two-loopbacks\n");
+  auto child = testing::run_with_hosts(hosts, accept_retry_child);
+  ASSERT_FALSE(child.hung) << "the child hung; it said: " << child.said;
+  if (child.exit_code == 77)
     GTEST_SKIP() << "!!! SKIPPED: cannot give two loopback addresses one "
                     "name here: "
-                 << text << " !!!";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
-  EXPECT_EQ(text, "accepted 2 of 2");
+                 << child.said << " !!!";
+  EXPECT_EQ(child.exit_code, 0) << child.said;
+  EXPECT_EQ(child.said, "accepted 2 of 2");
 }
 
 } // namespace

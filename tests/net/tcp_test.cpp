@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 
 #include <charconv>
+#include <future>
+#include <mutex>
 #include <thread>
 
+#include "net/io_threads.hpp"
+#include "net/sockets.hpp"
 #include "net_support.hpp"
 
 namespace actorstreams {
@@ -286,6 +290,98 @@ TEST_F(Tcp, LimitAppliesPerConnection) {
   EXPECT_EQ(code_of(error_of(roomy_peer->reader.readline().get(io_wait))),
             stream_errc::limit_overrun);
   EXPECT_EQ(value_of(roomy_peer->reader.readline().get(io_wait)), "ok\n");
+}
+
+} // namespace
+} // namespace actorstreams
+
+namespace actorstreams {
+namespace {
+
+// -- the client tries every address of a name (net/sockets.hpp) ------------------
+
+/// Records how one client transport's start ended: connected (none) or the
+/// reason it could not.
+class connect_probe : public net::protocol {
+public:
+  std::future<caf::error> outcome() { return done_.get_future(); }
+
+  void connection_made() override { finish(caf::error{}); }
+  void data_received(bytes) override {}
+  void eof_received() override {}
+  void resume_writing() override {}
+  void connection_lost(caf::error reason) override {
+    finish(std::move(reason));
+  }
+
+private:
+  void finish(caf::error reason) {
+    std::lock_guard guard{mtx_};
+    if (!set_) {
+      set_ = true;
+      done_.set_value(std::move(reason));
+    }
+  }
+
+  std::mutex mtx_;
+  bool set_ = false;
+  std::promise<caf::error> done_;
+};
+
+/// The child of ConnectTriesEveryAddressANameResolvesTo: "two-addrs" is
+/// 127.0.0.2 and 127.0.0.1; only 127.0.0.1 listens.
+int every_address_child(const std::function<void(const std::string&)>& say) {
+  net::io_threads io;
+  io.start(1);
+  auto connect = [&io](uint16_t port, std::string* peer) {
+    auto probe = std::make_shared<connect_probe>();
+    auto result = probe->outcome();
+    auto client = net::make_tcp_client(io, "two-addrs", port);
+    client->start(probe);
+    if (result.wait_for(testing::io_wait) != std::future_status::ready)
+      return make_error(stream_errc::timeout, "no outcome");
+    auto err = result.get();
+    if (!err && peer)
+      *peer = client->extra_info("peername").value_or("");
+    client->abort();
+    return err;
+  };
+  // Refused on both addresses: the error names both, so both were tried.
+  auto held = testing::raw_tcp_port_holder();
+  auto refused = std::to_string(testing::local_port(held.get()));
+  auto err = connect(testing::local_port(held.get()), nullptr);
+  auto text = describe(err);
+  if (as_stream_errc(err) != stream_errc::connect_failed
+      || text.find("127.0.0.1:" + refused) == std::string::npos
+      || text.find("127.0.0.2:" + refused) == std::string::npos) {
+    say("refused: " + text);
+    return 1;
+  }
+  // One address listens: whichever the resolver lists first, it connects.
+  auto lst = testing::raw_tcp_socket(0, true);
+  auto port = testing::local_port(lst.get());
+  std::string peer;
+  err = connect(port, &peer);
+  if (err || peer != "127.0.0.1:" + std::to_string(port)) {
+    say("connect: " + describe(err) + " peer " + peer);
+    return 1;
+  }
+  say("tried both, connected to the one that listens");
+  return 0;
+}
+
+TEST(TcpClient, ConnectTriesEveryAddressANameResolvesTo) {
+  testing::temp_dir dir;
+  auto hosts = dir.file("hosts");
+  testing::write_file(hosts, "127.0.0.2 two-addrs\n127.0.0.1 two-addrs\n");
+  auto child = testing::run_with_hosts(hosts, every_address_child);
+  ASSERT_FALSE(child.hung) << "the child hung; it said: " << child.said;
+  if (child.exit_code == 77)
+    GTEST_SKIP() << "!!! SKIPPED: cannot give two loopback addresses one "
+                    "name here: "
+                 << child.said << " !!!";
+  EXPECT_EQ(child.exit_code, 0) << child.said;
+  EXPECT_EQ(child.said, "tried both, connected to the one that listens");
 }
 
 } // namespace
