@@ -5,9 +5,11 @@ SIGTERM/SIGINT, a refused connection.
 Usage: test_echo.py <tcp_echo_server> <tcp_echo_client> <case>
 """
 
+import os
 import re
 import signal
 import socket
+import time
 
 from demo_support import RefusedPort, Server, check, check_equal, main, run
 
@@ -95,10 +97,29 @@ def case_port0(server, client):
         check_equal(srv.stop(), 0, "server exit status")
 
 
+def open_sockets(pid):
+    """The number of sockets process `pid` holds."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
 def stop_with(server, sig):
     with Server(server_args(server)) as srv:
-        # An idle client must not hold up the shutdown.
+        # An idle client must not hold up the shutdown. Wait until the server
+        # has accepted it: a connection still in the listen backlog when the
+        # listener closes is reset by the kernel, whatever the server does.
+        before = open_sockets(srv.proc.pid)
         with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as idle:
+            deadline = time.monotonic() + 10
+            while open_sockets(srv.proc.pid) <= before:
+                check(time.monotonic() < deadline, "the server never accepted")
+                time.sleep(0.01)
             check_equal(srv.stop(sig), 0, f"exit status after signal {sig}")
             idle.settimeout(10)
             check_equal(idle.recv(100), b"", "the idle client sees EOF")
