@@ -153,7 +153,6 @@ struct pipe_streams {
 
   asio::posix::stream_descriptor rd;
   asio::posix::stream_descriptor wr;
-  bool has_rd = false;
   bool has_wr = false;
 
   asio::posix::stream_descriptor& in() { return rd; }
