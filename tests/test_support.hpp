@@ -13,6 +13,10 @@ namespace actorstreams::testing {
 
 using namespace std::chrono_literals;
 
+/// A generous bound for every wait in the tests: a bug fails a test, never
+/// hangs it.
+inline constexpr auto bound = std::chrono::seconds{10};
+
 /// A fresh runtime (actor system + I/O threads) per test.
 class runtime_test : public ::testing::Test {
 protected:

@@ -24,6 +24,7 @@ namespace actorstreams {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::bound;
 using testing::code_of;
 using testing::error_of;
 using testing::message_of;
@@ -32,8 +33,6 @@ using testing::value_of;
 /// CPython's DATA.
 const bytes data = "line1\nline2\nline3\n";
 
-/// Every wait in this file is bounded: a bug fails the test, never hangs it.
-constexpr auto bound = std::chrono::seconds{10};
 
 /// The error of `x` and its stream_errc, for one-line assertions.
 template <class T>

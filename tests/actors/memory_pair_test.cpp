@@ -14,13 +14,12 @@ namespace actorstreams {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::bound;
 using testing::code_of;
 using testing::error_of;
 using testing::message_of;
 using testing::value_of;
 
-/// Every wait in this file is bounded: a bug fails the test, never hangs it.
-constexpr auto bound = std::chrono::seconds{10};
 
 /// `size` bytes of every value 0..255 in turn, starting at `first`.
 bytes pattern(std::size_t size, unsigned first = 0) {

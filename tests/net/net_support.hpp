@@ -421,4 +421,17 @@ run_with_hosts(const std::string& hosts,
   return result;
 }
 
+/// Checks how a `run_with_hosts` child ended: it says `expected` and exits
+/// 0; a child that cannot run here (77) skips the test, loudly.
+inline void expect_child_said(const child_outcome& child,
+                              const std::string& expected) {
+  ASSERT_FALSE(child.hung) << "the child hung; it said: " << child.said;
+  if (child.exit_code == 77)
+    GTEST_SKIP() << "!!! SKIPPED: cannot give two loopback addresses one "
+                    "name here: "
+                 << child.said << " !!!";
+  EXPECT_EQ(child.exit_code, 0) << child.said;
+  EXPECT_EQ(child.said, expected);
+}
+
 } // namespace actorstreams::testing
