@@ -11,6 +11,7 @@
 
 #include "actors/connection_state.hpp"
 #include "actors/io_module.hpp"
+#include "actors/pinned_actor.hpp"
 #include "actors/thread_logger_guard.hpp"
 #include "streams/errors.hpp"
 
@@ -18,51 +19,125 @@ namespace actorstreams {
 
 namespace {
 
-/// Turns transport events into messages to the actor. Holds the actor weakly:
-/// an open socket does not keep an abandoned connection alive.
+/// The connection actor: pinned to the I/O thread of its transport
+/// (actors/pinned_actor.hpp), it flushes the transport once per activation,
+/// so that everything its handlers wrote goes out in one gathered write.
+class connection_impl
+  : public caf::stateful_actor<connection_state,
+                               pinned_actor<connection_actor::base>> {
+public:
+  using super = caf::stateful_actor<connection_state,
+                                    pinned_actor<connection_actor::base>>;
+
+  connection_impl(caf::actor_config& cfg, net::transport_ptr transport,
+                  connection_options opts, caf::actor owner)
+    : super(cfg),
+      transport_(std::move(transport)),
+      opts_(opts),
+      owner_(std::move(owner)) {
+    // nop
+  }
+
+  behavior_type make_behavior() override;
+
+protected:
+  void on_activation_end() override {
+    if (auto& tr = state.transport; tr && !state.lost)
+      tr->flush();
+  }
+
+private:
+  net::transport_ptr transport_;
+  connection_options opts_;
+  caf::actor owner_;
+};
+
+/// Delivers transport events to the actor. On the actor's own I/O thread,
+/// when the actor is idle, an event is a direct call into its state (no
+/// message, no hand-off); otherwise it is a message. Holds the actor
+/// weakly: an open socket does not keep an abandoned connection alive.
 class actor_protocol : public net::protocol {
 public:
-  explicit actor_protocol(caf::weak_actor_ptr self) : self_(std::move(self)) {
+  /// `direct`: the transport lives on the actor's thread, so that its
+  /// events may be direct calls.
+  actor_protocol(caf::weak_actor_ptr self, bool direct)
+    : self_(std::move(self)), direct_(direct) {
     // nop
   }
 
   void connection_made() override {
-    post(transport_connected{});
+    post(transport_connected{}, [](connection_state& st) { st.on_connected(); });
   }
 
   void data_received(bytes data) override {
-    post(actorstreams::data_received{std::move(data)});
+    auto strong = lock();
+    if (!strong)
+      return;
+    if (auto* impl = inline_target(strong)) {
+      impl->run_inline([&] { impl->state.on_data(std::move(data)); });
+      return;
+    }
+    caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
+                   actorstreams::data_received{std::move(data)});
   }
 
   void eof_received() override {
-    post(actorstreams::eof_received{});
+    post(actorstreams::eof_received{},
+         [](connection_state& st) { st.on_eof(); });
   }
 
   void resume_writing() override {
-    post(writing_resumed{});
+    post(writing_resumed{}, [](connection_state& st) { st.on_writable(); });
   }
 
   void connection_lost(caf::error reason) override {
-    post(transport_closed{std::move(reason)});
+    auto strong = lock();
+    if (!strong)
+      return;
+    if (auto* impl = inline_target(strong)) {
+      impl->run_inline([&] { impl->state.on_closed(std::move(reason)); });
+      return;
+    }
+    caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
+                   transport_closed{std::move(reason)});
   }
 
 private:
-  template <class Event>
-  void post(Event&& event) {
+  caf::strong_actor_ptr lock() const {
+    return caf::actor_cast<caf::strong_actor_ptr>(self_);
+  }
+
+  connection_impl* inline_target(const caf::strong_actor_ptr& strong) const {
+    if (!direct_)
+      return nullptr;
+    auto* impl = static_cast<connection_impl*>(
+      caf::actor_cast<caf::abstract_actor*>(strong));
+    return impl->can_run_inline() ? impl : nullptr;
+  }
+
+  template <class Event, class Handle>
+  void post(Event&& event, Handle handle) {
+    auto strong = lock();
+    if (!strong)
+      return;
+    if (auto* impl = inline_target(strong)) {
+      impl->run_inline([&] { handle(impl->state); });
+      return;
+    }
     // anon_send is the one send that is safe from a foreign thread.
-    if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(self_))
-      caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
-                     std::forward<Event>(event));
+    caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
+                   std::forward<Event>(event));
   }
 
   caf::weak_actor_ptr self_;
+  bool direct_;
 };
 
-using connection_pointer = connection_actor::stateful_pointer<connection_state>;
+using connection_pointer = connection_impl*;
 
 connection_actor::behavior_type
-connection_impl(connection_pointer self, net::transport_ptr transport,
-                connection_options opts, caf::actor owner) {
+connection_behavior(connection_pointer self, net::transport_ptr transport,
+                    connection_options opts, caf::actor owner) {
   auto& st = self->state;
   st.self = self;
   // stateful_actor constructs the state before this runs; reset the buffer
@@ -84,8 +159,10 @@ connection_impl(connection_pointer self, net::transport_ptr transport,
                    caf::actor_cast<connection_actor>(self));
   if (transport) {
     st.transport = transport;
+    auto* host = self->host();
+    bool direct = host && transport->affinity() == host->index();
     transport->start(std::make_shared<actor_protocol>(
-      caf::actor_cast<caf::weak_actor_ptr>(self->ctrl())));
+      caf::actor_cast<caf::weak_actor_ptr>(self->ctrl()), direct));
   }
   return {
     // -- reading --------------------------------------------------------------
@@ -214,37 +291,18 @@ connection_impl(connection_pointer self, net::transport_ptr transport,
       return caf::delegated<void>{};
     },
     // -- events ---------------------------------------------------------------
-    [self](transport_connected) {
-      auto& st = self->state;
-      st.connected = true;
-      st.connect_due.reset();
-      for (auto& p : st.connectors)
-        p.rp.deliver(caf::unit);
-      st.connectors.clear();
-      st.answer_info_waiters();
-      st.update_flow();
-    },
-    [self](data_received& ev) {
-      auto& st = self->state;
-      auto n = ev.data.size();
-      st.buf.feed_data(std::move(ev.data));
-      st.transport->consumed(n);
-      st.serve();
-    },
-    [self](eof_received) {
-      self->state.buf.feed_eof();
-      self->state.serve();
-    },
-    [self](writing_resumed) {
-      auto& st = self->state;
-      st.write_paused = false;
-      for (auto& p : st.drainers)
-        p.rp.deliver(caf::unit);
-      st.drainers.clear();
-    },
+    [self](transport_connected) { self->state.on_connected(); },
+    [self](data_received& ev) { self->state.on_data(std::move(ev.data)); },
+    [self](eof_received) { self->state.on_eof(); },
+    [self](writing_resumed) { self->state.on_writable(); },
     [self](transport_closed& ev) { self->state.on_closed(std::move(ev.reason)); },
     [self](deadline_passed ev) { self->state.expire(ev.token); },
   };
+}
+
+connection_impl::behavior_type connection_impl::make_behavior() {
+  return connection_behavior(this, std::move(transport_), opts_,
+                             std::move(owner_));
 }
 
 } // namespace
@@ -253,11 +311,32 @@ connection_actor spawn_connection(caf::actor_system& sys,
                                   net::transport_ptr transport,
                                   connection_options opts, caf::actor owner) {
   thread_logger_guard unpin; // called from user and I/O threads
-  auto hdl = sys.spawn<caf::hidden>(connection_impl, std::move(transport),
-                                    opts, std::move(owner));
-  if (auto mod = io_module::try_of(sys))
+  // Next to the transport's socket; a transport without a thread of its own
+  // (in memory) or no transport at all: next to the caller, or anywhere.
+  auto mod = io_module::try_of(sys);
+  caf::actor_config cfg;
+  if (mod) {
+    auto where = transport ? transport->affinity() : net::transport::no_affinity;
+    cfg.host = where != net::transport::no_affinity ? &mod->unit(where)
+                                                    : &mod->pick_unit();
+  }
+  auto hdl = sys.spawn_class<connection_impl, caf::hidden>(
+    cfg, std::move(transport), opts, std::move(owner));
+  if (mod)
     mod->track(caf::actor_cast<caf::strong_actor_ptr>(hdl));
   return hdl;
+}
+
+} // namespace actorstreams
+
+namespace actorstreams {
+
+caf::execution_unit* host_of(const connection_actor& conn) {
+  if (!conn)
+    return nullptr;
+  auto* impl = dynamic_cast<connection_impl*>(
+    caf::actor_cast<caf::abstract_actor*>(conn));
+  return impl ? impl->host() : nullptr;
 }
 
 } // namespace actorstreams

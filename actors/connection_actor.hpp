@@ -130,4 +130,10 @@ connection_actor spawn_connection(caf::actor_system& sys,
                                   connection_options opts = {},
                                   caf::actor owner = {});
 
+/// The execution unit (an I/O thread) that the local connection actor
+/// `conn` runs on, or nullptr (not pinned, or not a local connection). An
+/// actor spawned with it as its host (actors/pinned_actor.hpp) talks to the
+/// connection without a thread hand-off.
+caf::execution_unit* host_of(const connection_actor& conn);
+
 } // namespace actorstreams

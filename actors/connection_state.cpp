@@ -257,6 +257,35 @@ void connection_state::close(bool abort) {
   serve();
 }
 
+void connection_state::on_connected() {
+  connected = true;
+  connect_due.reset();
+  for (auto& p : connectors)
+    p.rp.deliver(caf::unit);
+  connectors.clear();
+  answer_info_waiters();
+  update_flow();
+}
+
+void connection_state::on_data(bytes data) {
+  auto n = data.size();
+  buf.feed_data(std::move(data));
+  transport->consumed(n);
+  serve();
+}
+
+void connection_state::on_eof() {
+  buf.feed_eof();
+  serve();
+}
+
+void connection_state::on_writable() {
+  write_paused = false;
+  for (auto& p : drainers)
+    p.rp.deliver(caf::unit);
+  drainers.clear();
+}
+
 void connection_state::on_closed(caf::error reason) {
   if (lost)
     return;

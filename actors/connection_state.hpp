@@ -119,6 +119,16 @@ struct connection_state {
 
   void close(bool abort);
 
+  // -- transport events (as messages, or direct calls on the I/O thread) -----
+
+  void on_connected();
+
+  void on_data(bytes data);
+
+  void on_eof();
+
+  void on_writable();
+
   void on_closed(caf::error reason);
 
   // -- parking, deadlines, requesters -----------------------------------------

@@ -106,6 +106,8 @@ void io_module::init(caf::actor_system_config& cfg) {
 
 void io_module::start() {
   io_.start(threads_);
+  for (std::size_t i = 0; i < io_.size(); ++i)
+    units_.push_back(std::make_unique<io_unit>(sys_, io_, i));
 }
 
 void io_module::stop() {

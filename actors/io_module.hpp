@@ -2,18 +2,21 @@
 
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/detail/type_list.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/io_unit.hpp"
 #include "net/io_threads.hpp"
 
 namespace actorstreams {
 
-/// The actor-system module that owns the Asio I/O threads and shuts down
-/// every actor actorstreams spawned.
+/// The actor-system module that owns the Asio I/O threads, their execution
+/// units (one per thread: where connection actors run, see
+/// actors/pinned_actor.hpp), and shuts down every actor actorstreams spawned.
 ///
 /// Loaded by `actorstreams::config`. Option `actorstreams.io-threads`
 /// (default 1) sets the thread count. CAF 0.17 has a fixed set of module
@@ -34,6 +37,13 @@ public:
 
   /// The I/O threads.
   net::io_threads& io() noexcept { return io_; }
+
+  /// The execution unit of I/O thread `index`.
+  io_unit& unit(std::size_t index) { return *units_.at(index); }
+
+  /// Where a new pinned actor should run: the calling I/O thread's unit,
+  /// else the next one in turn (see net::io_threads::pick).
+  io_unit& pick_unit() { return unit(io_.pick()); }
 
   /// Remembers `actor` (weakly) so that `shutdown()` terminates it.
   void track(const caf::strong_actor_ptr& actor);
@@ -62,6 +72,7 @@ private:
 
   caf::actor_system& sys_;
   net::io_threads io_;
+  std::vector<std::unique_ptr<io_unit>> units_;
   std::size_t threads_ = 1;
   std::shared_ptr<tracker> tracker_;
   std::mutex relay_mtx_;

@@ -2,14 +2,22 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 namespace actorstreams::net {
 
-/// The Asio `io_context` and the threads that run it.
+/// The Asio I/O threads: one `io_context` per thread, each run by exactly
+/// one thread.
+///
+/// One context per thread (not one context shared by all threads) is what
+/// makes a connection single-threaded without a strand or a lock: its
+/// socket, its transport and its connection actor all live on one thread
+/// (actors/pinned_actor.hpp). Connections are spread over the threads;
+/// nothing on the hot path is shared between them.
 ///
 /// Owned by the actor system's I/O module (actors/io_module.hpp), started and
 /// stopped with the system. Opaque here so that no public header includes
-/// Asio; net's own sources reach the context through net/internal/io.hpp.
+/// Asio; net's own sources reach the contexts through net/internal/io.hpp.
 class io_threads {
 public:
   struct impl;
@@ -20,15 +28,28 @@ public:
   io_threads(const io_threads&) = delete;
   io_threads& operator=(const io_threads&) = delete;
 
-  /// Starts `count` threads (at least one) running the context.
+  /// Creates `count` contexts (at least one) and starts one thread for each.
+  /// Idempotent.
   void start(std::size_t count);
 
   /// Lets queued handlers finish for at most a short grace period, then
-  /// stops the context and joins the threads. Idempotent.
+  /// stops the contexts and joins the threads. Idempotent.
   void stop();
 
-  /// Number of running threads.
+  /// Number of threads (and contexts).
   std::size_t size() const noexcept;
+
+  /// The index of the calling thread if it is one of these, or none.
+  std::optional<std::size_t> this_thread_index() const noexcept;
+
+  /// Where a new connection should live: the calling thread if it is one
+  /// of these (a connection opened by a pinned actor stays next to it),
+  /// otherwise the next thread in turn.
+  std::size_t pick() noexcept;
+
+  /// The next thread in turn, wherever the caller runs (a listener spreads
+  /// the connections it accepts).
+  std::size_t next() noexcept;
 
   impl& internal() noexcept { return *impl_; }
 

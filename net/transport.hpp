@@ -15,11 +15,14 @@ namespace actorstreams::net {
 /// Receives a transport's events: asyncio's `Protocol` (what
 /// `StreamReaderProtocol` is to a `StreamReader`).
 ///
-/// A transport calls these from its own threads (an I/O thread, or another
-/// actor's thread for in-memory transports), one at a time and in order.
-/// Implementations must be thread-safe, must not block and must not call
-/// back into the transport; the connection actor's implementation turns each
-/// event into a message to itself.
+/// A transport calls these one at a time and in order: an Asio transport
+/// from its I/O thread, outside any lock, an in-memory transport from
+/// whichever thread drives it. Implementations must not block. The
+/// connection actor's implementation handles an event of a transport on its
+/// own I/O thread at once, inside the call, when the actor is idle (so it
+/// may call back into that transport), and as a message to itself otherwise.
+/// A transport without an affinity may hold locks while it reports; its
+/// events always become messages.
 class protocol {
 public:
   virtual ~protocol();
@@ -50,8 +53,15 @@ public:
 /// connection actor (`spawn_connection` in actors/connection_actor.hpp).
 ///
 /// Threading: the owning connection actor calls every member function, never
-/// concurrently; implementations hand the work to their own threads and
-/// report back through the `protocol`. No member blocks.
+/// concurrently. A transport with an `affinity()` lives on that I/O thread
+/// and its owner runs there too (actors/pinned_actor.hpp), so its members
+/// run with no lock and no hand-off; only `close` and `abort` may also come
+/// from another thread (they are posted). A transport without an affinity
+/// is thread-safe. No member blocks.
+///
+/// Writing is batched: `write` queues, and the queued bytes go out together
+/// when the owner calls `flush` (the connection actor does at the end of
+/// every activation), in one gathered write.
 ///
 /// Flow control, both ways:
 /// - reading: at most `read_window()` bytes are handed to `data_received`
@@ -72,6 +82,20 @@ public:
   /// size afterwards. Writes after `close`, `abort` or `write_eof` are
   /// dropped (the connection actor reports them).
   virtual std::size_t write(bytes data) = 0;
+
+  /// Starts sending what `write` queued, in one gathered write where the OS
+  /// allows it. Transports that send as they go need not override it.
+  virtual void flush() {
+    // nop
+  }
+
+  /// The I/O thread (an index of `io_threads`) this transport lives on, or
+  /// `no_affinity` for a thread-safe transport that any thread may drive.
+  virtual std::size_t affinity() const {
+    return no_affinity;
+  }
+
+  static constexpr std::size_t no_affinity = static_cast<std::size_t>(-1);
 
   /// Asks for one `resume_writing` event as soon as the write buffer is at or
   /// below `low` (at once if it already is).

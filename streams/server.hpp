@@ -15,6 +15,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/send.hpp>
 
+#include "actors/pinned_actor.hpp"
 #include "actors/server_actor.hpp"
 #include "net/transport.hpp"
 #include "streams/connection.hpp"
@@ -94,6 +95,12 @@ struct server_options {
   std::size_t write_high_water = default_write_high_water;
   std::size_t write_low_water = default_write_low_water;
   std::size_t read_window = net::default_read_window;
+  /// Run each per-connection handler actor (the caf::behavior form) on its
+  /// connection's I/O thread, so that the two talk without a thread
+  /// hand-off (docs/performance.md). Such a handler must never block, not
+  /// even briefly; set false for handlers that compute for long or call
+  /// blocking code, to run them on CAF's scheduler.
+  bool pin_handlers = true;
 };
 
 namespace detail {
@@ -107,8 +114,34 @@ void report_handler_exception(const connection_actor& conn,
 /// system, as the connection actors are.
 void track_handler(caf::actor_system& sys, const caf::actor& handler);
 
+/// A per-connection handler actor: `fn(self, reader, writer)` makes its
+/// behavior. Pinned to its connection's I/O thread when spawned with that
+/// unit as host, an ordinary actor otherwise.
+template <class Fn>
+class handler_actor : public pinned_actor<caf::event_based_actor> {
+public:
+  handler_actor(caf::actor_config& cfg, Fn fn, stream_reader reader,
+                stream_writer writer)
+    : pinned_actor(cfg),
+      fn_(std::move(fn)),
+      reader_(std::move(reader)),
+      writer_(std::move(writer)) {
+    // nop
+  }
+
+  caf::behavior make_behavior() override {
+    return fn_(this, std::move(reader_), std::move(writer_));
+  }
+
+private:
+  Fn fn_;
+  stream_reader reader_;
+  stream_writer writer_;
+};
+
 template <class Handler>
-client_handler make_client_handler(caf::actor_system& sys, Handler handler) {
+client_handler make_client_handler(caf::actor_system& sys, Handler handler,
+                                   bool pin) {
   using fn = std::decay_t<Handler>;
   if constexpr (std::is_convertible_v<fn, caf::actor>) {
     caf::actor dest = handler;
@@ -119,9 +152,10 @@ client_handler make_client_handler(caf::actor_system& sys, Handler handler) {
   } else if constexpr (std::is_invocable_r_v<caf::behavior, fn,
                                              caf::event_based_actor*,
                                              stream_reader, stream_writer>) {
-    return [sys = &sys, handler](connection_actor conn) {
-      auto actor = sys->spawn<caf::hidden>(handler, stream_reader{conn},
-                                           stream_writer{conn});
+    return [sys = &sys, handler, pin](connection_actor conn) {
+      caf::actor_config cfg{pin ? host_of(conn) : nullptr};
+      auto actor = sys->spawn_class<handler_actor<fn>, caf::hidden>(
+        cfg, handler, stream_reader{conn}, stream_writer{conn});
       track_handler(*sys, actor);
     };
   } else {
@@ -162,7 +196,8 @@ pending<server> start_server(caf::actor_system& sys, Handler handler,
                              std::string host, uint16_t port,
                              server_options opts = {}) {
   return detail::start_server_impl(sys,
-                                   detail::make_client_handler(sys, handler),
+                                   detail::make_client_handler(sys, handler,
+                                                               opts.pin_handlers),
                                    false, std::move(host), port, opts);
 }
 
@@ -172,7 +207,8 @@ template <class Handler>
 pending<server> start_unix_server(caf::actor_system& sys, Handler handler,
                                   std::string path, server_options opts = {}) {
   return detail::start_server_impl(sys,
-                                   detail::make_client_handler(sys, handler),
+                                   detail::make_client_handler(sys, handler,
+                                                               opts.pin_handlers),
                                    true, std::move(path), 0, opts);
 }
 

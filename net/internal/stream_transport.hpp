@@ -2,46 +2,46 @@
 
 // The Asio transport shared by sockets (TCP, Unix, adopted) and pipes.
 //
-// Threads: the owning actor calls the public members; everything that
-// touches the Asio objects runs on the transport's strand (the executor its
-// streams were made with). Shared between the two: the write queue, its size
-// and the notify level (under mutex_), the pause flag and the read credit
-// (atomics), and the extra-info table (under mutex_).
+// Threads: a stream transport lives on one I/O thread (its `affinity()`),
+// whose context made its Asio objects, and its owner, the connection actor,
+// is pinned to that thread: every member runs there, so nothing here is
+// locked or atomic. Only `close` and `abort` may be called from elsewhere
+// (a connection actor's state destroyed off its thread); they post.
+//
+// Re-entrancy: the owner handles events inside the calls below when it is
+// idle, and may call back into the transport from there (write, flush,
+// pause_reading, close, ...). So no event is reported from the middle of an
+// operation that such a call could disturb: after every report the
+// transport re-checks its state.
 
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
 #include "net/internal/error.hpp"
+#include "net/internal/read_buffers.hpp"
 #include "net/transport.hpp"
 
 namespace actorstreams::net {
 
-/// Reads into this per-thread buffer, then copies exactly what arrived into
-/// the event: an idle connection holds no read buffer at all.
-inline asio::mutable_buffer read_scratch() {
-  static thread_local char scratch[64 * 1024];
-  return asio::buffer(scratch);
-}
-
 /// `Streams` provides: `in()` and `out()` (the Asio objects to read from and
 /// write to, possibly the same), `wait_readable(handler)`, `readable()`,
-/// `can_write()` (fixed at construction: read from the owner's thread),
-/// `can_write_eof()`, `shutdown_send(ec)`, `close()` and `prepare(info)`
-/// (sets non-blocking mode and fills the extra-info table once connected).
+/// `can_write()` (fixed at construction), `can_write_eof()`,
+/// `shutdown_send(ec)`, `close()` and `prepare(info)` (sets non-blocking
+/// mode and fills the extra-info table once connected).
 template <class Streams>
 class stream_transport : public transport {
 public:
-  stream_transport(asio::any_io_executor ex, std::size_t read_window)
-    : ex_(std::move(ex)), streams_(ex_), read_window_(read_window) {
+  stream_transport(asio::io_context& ctx, std::size_t index,
+                   std::size_t read_window)
+    : ctx_(ctx), index_(index), streams_(ctx.get_executor()),
+      read_window_(read_window) {
     // nop
   }
 
@@ -49,34 +49,46 @@ public:
 
   void start(std::shared_ptr<protocol> events) override {
     events_ = std::move(events);
-    asio::post(ex_, [self = self_ptr()] { self->on_start(); });
+    asio::post(ctx_, [self = self_ptr()] { self->on_start(); });
+  }
+
+  std::size_t affinity() const override {
+    return index_;
   }
 
   std::size_t write(bytes data) override {
-    std::unique_lock guard{mutex_};
-    // No write side: drop, never reach async_write on an unopened
-    // descriptor (its error would tear down the read side too).
+    // No write side: drop, never reach a write on an unopened descriptor
+    // (its error would tear down the read side too).
     if (writes_closed_ || data.empty() || !streams_.can_write())
       return queued_;
     queued_ += data.size();
     queue_.push_back(std::move(data));
-    auto size = queued_;
-    bool post = !flush_posted_;
-    flush_posted_ = true;
-    guard.unlock();
-    if (post)
-      asio::post(ex_, [self = self_ptr()] { self->flush(); });
-    return size;
+    return queued_;
+  }
+
+  void flush() override {
+    if (closed_ || !connected_ || writing_)
+      return;
+    if (!queue_.empty()) {
+      send_queued();
+      return;
+    }
+    // Nothing queued: a requested half-close or close can happen now.
+    if (eof_requested_ && !eof_sent_) {
+      eof_sent_ = true;
+      std::error_code ec;
+      streams_.shutdown_send(ec);
+    }
+    if (close_requested_)
+      finish(caf::error{});
   }
 
   void notify_writable(std::size_t low) override {
-    std::unique_lock guard{mutex_};
     if (queued_ > low) {
       notify_level_ = low;
       return;
     }
-    guard.unlock();
-    asio::post(ex_, [self = self_ptr()] {
+    asio::post(ctx_, [self = self_ptr()] {
       if (self->events_)
         self->events_->resume_writing();
     });
@@ -91,16 +103,11 @@ public:
   }
 
   void write_eof() override {
-    {
-      std::lock_guard guard{mutex_};
-      if (writes_closed_)
-        return;
-      writes_closed_ = true;
-    }
-    asio::post(ex_, [self = self_ptr()] {
-      self->eof_requested_ = true;
-      self->flush();
-    });
+    if (writes_closed_)
+      return;
+    writes_closed_ = true;
+    eof_requested_ = true;
+    flush();
   }
 
   void pause_reading() override {
@@ -109,36 +116,37 @@ public:
 
   void resume_reading() override {
     paused_ = false;
-    asio::post(ex_, [self = self_ptr()] { self->start_read(); });
+    start_read();
   }
 
   void consumed(std::size_t n) override {
-    auto before = in_flight_.fetch_sub(n);
-    if (before - n < read_window_ && stalled_.exchange(false))
-      asio::post(ex_, [self = self_ptr()] { self->start_read(); });
+    in_flight_ -= n;
+    if (stalled_ && in_flight_ < read_window_) {
+      stalled_ = false;
+      start_read();
+    }
   }
 
   void close() override {
-    {
-      std::lock_guard guard{mutex_};
-      writes_closed_ = true;
+    if (!on_my_thread()) {
+      asio::post(ctx_, [self = self_ptr()] { self->close(); });
+      return;
     }
-    asio::post(ex_, [self = self_ptr()] {
-      self->close_requested_ = true;
-      self->flush();
-    });
+    writes_closed_ = true;
+    close_requested_ = true;
+    flush();
   }
 
   void abort() override {
-    {
-      std::lock_guard guard{mutex_};
-      writes_closed_ = true;
+    if (!on_my_thread()) {
+      asio::post(ctx_, [self = self_ptr()] { self->abort(); });
+      return;
     }
-    asio::post(ex_, [self = self_ptr()] { self->finish(caf::error{}); });
+    writes_closed_ = true;
+    finish(caf::error{});
   }
 
   std::optional<bytes> extra_info(std::string_view name) const override {
-    std::lock_guard guard{mutex_};
     auto i = info_.find(std::string{name});
     if (i == info_.end())
       return std::nullopt;
@@ -150,8 +158,12 @@ protected:
     return std::static_pointer_cast<stream_transport>(shared_from_this());
   }
 
-  /// Runs on the strand once `start` is called; client transports override
-  /// it to connect first, then call `begin`.
+  bool on_my_thread() const {
+    return ctx_.get_executor().running_in_this_thread();
+  }
+
+  /// Runs on the I/O thread once `start` is called; client transports
+  /// override it to connect first, then call `begin`.
   virtual void on_start() {
     begin();
   }
@@ -160,12 +172,7 @@ protected:
   void begin() {
     if (closed_)
       return;
-    std::map<std::string, std::string> info;
-    streams_.prepare(info);
-    {
-      std::lock_guard guard{mutex_};
-      info_ = std::move(info);
-    }
+    streams_.prepare(info_);
     connected_ = true;
     if (events_)
       events_->connection_made();
@@ -178,50 +185,38 @@ protected:
     if (closed_)
       return;
     closed_ = true;
+    writes_closed_ = true;
     streams_.close();
-    {
-      // in_progress_ stays: a cancelled async_write may still refer to it
-      // until its handler runs (on_written releases it).
-      std::lock_guard guard{mutex_};
-      writes_closed_ = true;
-      queue_.clear();
-      queued_ = 0;
-    }
+    // in_progress_ stays: a cancelled async_write may still refer to it
+    // until its handler runs (on_written releases it).
+    queue_.clear();
+    queued_ = 0;
     if (auto ev = std::move(events_))
       ev->connection_lost(std::move(reason));
   }
 
-  asio::any_io_executor ex_;
+  asio::io_context& ctx_;
+  const std::size_t index_;
   Streams streams_;
   std::shared_ptr<protocol> events_;
   bool closed_ = false;
 
 private:
-  // -- reading (strand) -------------------------------------------------------
+  // -- reading ----------------------------------------------------------------
 
   void start_read() {
-    if (closed_ || !connected_ || reading_ || read_done_ || paused_
-        || !streams_.readable())
+    if (closed_ || !connected_ || reading_ || in_read_loop_ || read_done_
+        || paused_ || !streams_.readable())
       return;
-    if (out_of_credit())
+    if (in_flight_ >= read_window_) {
+      stalled_ = true;
       return;
+    }
     reading_ = true;
-    streams_.wait_readable(
-      [self = self_ptr()](const std::error_code& ec) {
-        self->reading_ = false;
-        self->on_readable(ec);
-      });
-  }
-
-  // Sets `stalled_` before re-checking, so that a concurrent `consumed`
-  // either sees the flag or we see its credit.
-  bool out_of_credit() {
-    if (in_flight_.load() < read_window_)
-      return false;
-    stalled_ = true;
-    if (in_flight_.load() < read_window_ && stalled_.exchange(false))
-      return false;
-    return true;
+    streams_.wait_readable([self = self_ptr()](const std::error_code& ec) {
+      self->reading_ = false;
+      self->on_readable(ec);
+    });
   }
 
   void on_readable(const std::error_code& wait_ec) {
@@ -232,115 +227,146 @@ private:
       return;
     }
     // Drain what the OS has, within the credit, a bounded number of times
-    // so one busy connection cannot starve the others on this thread.
+    // so that one busy connection cannot starve the others on this thread.
+    in_read_loop_ = true;
     for (int i = 0; i < 16; ++i) {
-      if (paused_ || out_of_credit())
-        return;
+      if (closed_ || paused_ || read_done_)
+        break;
+      if (in_flight_ >= read_window_) {
+        stalled_ = true;
+        break;
+      }
+      auto& rb = read_buffers::local();
+      auto& buf = rb.current();
       std::error_code ec;
-      auto buf = read_scratch();
-      auto n = streams_.in().read_some(buf, ec);
+      auto n = streams_.in().read_some(asio::buffer(buf), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again)
         break;
       if (ec == asio::error::eof) {
         read_done_ = true;
         if (events_)
           events_->eof_received();
-        return;
+        break;
       }
       if (ec) {
+        in_read_loop_ = false;
         finish(to_error(ec, io_phase::transfer));
         return;
       }
       in_flight_ += n;
+      bool full = n == buf.size();
       if (events_)
-        events_->data_received(bytes{static_cast<const char*>(buf.data()), n});
-      if (n < buf.size())
+        events_->data_received(rb.take(n));
+      if (!full)
         break;
     }
+    in_read_loop_ = false;
     start_read();
   }
 
-  // -- writing (strand) -------------------------------------------------------
+  // -- writing ----------------------------------------------------------------
 
-  void flush() {
+  /// Writes what is queued: at once as far as the OS takes it (no hand-off
+  /// in the common case), the rest with one async_write.
+  void send_queued() {
+    in_progress_.swap(queue_);
+    head_offset_ = 0;
+    writing_ = true;
     std::vector<asio::const_buffer> bufs;
-    {
-      std::lock_guard guard{mutex_};
-      flush_posted_ = false;
-      if (closed_ || !connected_ || writing_)
-        return;
-      if (!queue_.empty()) {
-        in_progress_.swap(queue_);
-        bufs.reserve(in_progress_.size());
-        for (auto& chunk : in_progress_)
-          bufs.emplace_back(asio::buffer(chunk));
-        writing_ = true;
-      }
+    bufs.reserve(in_progress_.size());
+    for (auto& chunk : in_progress_)
+      bufs.emplace_back(asio::buffer(chunk));
+    std::error_code ec;
+    auto n = streams_.out().write_some(bufs, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec.clear();
+      n = 0;
     }
-    if (!writing_) {
-      // Nothing queued: the requested half-close or close can happen now.
-      if (eof_requested_ && !eof_sent_) {
-        eof_sent_ = true;
-        std::error_code ec;
-        streams_.shutdown_send(ec);
-      }
-      if (close_requested_)
-        finish(caf::error{});
+    if (ec) {
+      on_written(ec);
       return;
     }
+    written(n);
+    if (in_progress_.empty()) {
+      writing_ = false;
+      after_write();
+      return;
+    }
+    bufs.clear();
+    bufs.emplace_back(asio::buffer(in_progress_.front()) + head_offset_);
+    for (std::size_t i = 1; i < in_progress_.size(); ++i)
+      bufs.emplace_back(asio::buffer(in_progress_[i]));
     asio::async_write(streams_.out(), bufs,
                       [self = self_ptr()](const std::error_code& ec,
-                                          std::size_t) {
+                                          std::size_t n) {
+                        if (!self->closed_ && !ec)
+                          self->written(n);
                         self->on_written(ec);
                       });
   }
 
+  /// Accounts for `n` bytes of in_progress_ having left; recycles the
+  /// buffers that left whole.
+  void written(std::size_t n) {
+    queued_ -= n;
+    auto& rb = read_buffers::local();
+    std::size_t done = 0;
+    n += head_offset_;
+    while (done < in_progress_.size() && n >= in_progress_[done].size()) {
+      n -= in_progress_[done].size();
+      rb.recycle(std::move(in_progress_[done]));
+      ++done;
+    }
+    in_progress_.erase(in_progress_.begin(), in_progress_.begin() + done);
+    head_offset_ = n;
+  }
+
   void on_written(const std::error_code& ec) {
     writing_ = false;
-    if (closed_) {
-      std::lock_guard guard{mutex_};
-      in_progress_.clear();
+    in_progress_.clear();
+    head_offset_ = 0;
+    if (closed_)
       return;
-    }
     if (ec) {
       finish(to_error(ec, io_phase::transfer));
       return;
     }
-    bool notify = false;
-    {
-      std::lock_guard guard{mutex_};
-      for (auto& chunk : in_progress_)
-        queued_ -= chunk.size();
-      in_progress_.clear();
-      if (notify_level_ && queued_ <= *notify_level_) {
-        notify_level_.reset();
-        notify = true;
-      }
-    }
-    if (notify && events_)
-      events_->resume_writing();
-    flush();
+    after_write();
   }
 
-  // Shared with the owner's thread.
-  mutable std::mutex mutex_;
+  /// A write finished: wake a waiting drainer, go on with what was queued
+  /// meanwhile.
+  void after_write() {
+    if (notify_level_ && queued_ <= *notify_level_) {
+      notify_level_.reset();
+      if (events_)
+        events_->resume_writing();
+      if (closed_)
+        return;
+    }
+    // What the owner queued during an async_write, or a close or EOF it
+    // asked for, goes now: the owner's flush found us busy.
+    if (!queue_.empty() || eof_requested_ || close_requested_)
+      flush();
+  }
+
+  std::map<std::string, std::string> info_;
   std::vector<bytes> queue_;
+  std::vector<bytes> in_progress_;
+  /// Bytes of in_progress_.front() already written.
+  std::size_t head_offset_ = 0;
   std::size_t queued_ = 0;
   std::optional<std::size_t> notify_level_;
-  bool flush_posted_ = false;
-  bool writes_closed_ = false;
-  std::map<std::string, std::string> info_;
-  std::atomic<bool> paused_{false};
-  std::atomic<bool> stalled_{false};
-  std::atomic<std::size_t> in_flight_{0};
+  std::size_t in_flight_ = 0;
   const std::size_t read_window_;
-
-  // Strand only.
-  std::vector<bytes> in_progress_;
   bool connected_ = false;
   bool reading_ = false;
+  bool in_read_loop_ = false;
   bool read_done_ = false;
+  bool paused_ = false;
+  bool stalled_ = false;
   bool writing_ = false;
+  bool writes_closed_ = false;
   bool eof_requested_ = false;
   bool eof_sent_ = false;
   bool close_requested_ = false;
