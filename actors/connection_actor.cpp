@@ -42,7 +42,12 @@ public:
 
 protected:
   void on_activation_end() override {
-    if (auto& tr = state.transport; tr && !state.lost)
+    auto& tr = state.transport;
+    if (!tr || state.lost)
+      return;
+    if (auto* unit = host())
+      unit->flush_later(tr);
+    else
       tr->flush();
   }
 

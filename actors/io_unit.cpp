@@ -59,11 +59,42 @@ void io_unit::exec_later(caf::resumable* ptr) {
     system().scheduler().enqueue(ptr);
     return;
   }
+  queued_.fetch_add(1, std::memory_order_relaxed);
   asio::post(net::context_of(io_, index_),
              [this, job = job_ref{ptr}]() mutable { resume(job.release()); });
 }
 
+void io_unit::flush_later(net::transport_ptr transport) {
+  // The same transport twice in a row (one connection, several
+  // activations) is common; further duplicates flush nothing the 2nd time.
+  if (to_flush_.empty() || to_flush_.back() != transport)
+    to_flush_.push_back(std::move(transport));
+  if (!flush_armed_) {
+    flush_armed_ = true;
+    flush_rounds_ = 0;
+    post_flush();
+  }
+}
+
+void io_unit::post_flush() {
+  asio::post(net::context_of(io_, index_), [this] {
+    // Actors are still to run on this thread: they may write more (the
+    // next reply of a pipelined exchange). Let them, behind them.
+    if (queued_.load(std::memory_order_relaxed) > 0
+        && ++flush_rounds_ < max_flush_rounds) {
+      post_flush();
+      return;
+    }
+    flush_armed_ = false;
+    auto batch = std::move(to_flush_);
+    to_flush_.clear();
+    for (auto& transport : batch)
+      transport->flush();
+  });
+}
+
 void io_unit::resume(caf::resumable* ptr) {
+  queued_.fetch_sub(1, std::memory_order_relaxed);
   switch (ptr->resume(this, max_throughput)) {
     case caf::resumable::resume_later:
       // Behind what the sockets reported meanwhile.

@@ -1,9 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <vector>
 
 #include <caf/execution_unit.hpp>
 #include <caf/fwd.hpp>
+
+#include "net/transport.hpp"
 
 namespace actorstreams::net {
 class io_threads;
@@ -39,11 +43,29 @@ public:
   /// Whether the calling thread is this unit's.
   bool on_thread() const noexcept;
 
+  /// Flushes `transport` once the actors of this thread have handled what
+  /// is queued for them (or after `max_flush_rounds` rounds): the writes of
+  /// many activations (a handler answering 16 pipelined lines one readline
+  /// at a time) leave in one gathered write instead of one each. Call on
+  /// this unit's thread.
+  void flush_later(net::transport_ptr transport);
+
+  /// How often a deferred flush lets queued actors run first, at most.
+  static constexpr int max_flush_rounds = 8;
+
 private:
   void resume(caf::resumable* ptr);
 
+  void post_flush();
+
   net::io_threads& io_;
   std::size_t index_;
+  /// Resumes posted and not yet run (posted from any thread).
+  std::atomic<std::size_t> queued_{0};
+  /// Transports to flush, and the state of the flush job (this thread only).
+  std::vector<net::transport_ptr> to_flush_;
+  bool flush_armed_ = false;
+  int flush_rounds_ = 0;
 };
 
 } // namespace actorstreams

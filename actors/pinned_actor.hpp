@@ -20,14 +20,34 @@ namespace actorstreams {
 /// the same thread costs no thread hand-off. Spawned with no `io_unit` as
 /// host, it is an ordinary actor of CAF's scheduler.
 ///
+/// Messages between actors of one thread skip the queue: a message to an
+/// idle pinned actor sent by another actor of the same unit is handled at
+/// once, inside the send, as CAF would
+/// handle it on its next activation. Nothing can tell the difference except
+/// the clock: the receiver's mailbox was empty, it was not running, and its
+/// messages keep their order. Nested at most `max_inline_depth` deep, so
+/// that a chain of actors cannot grow the stack without bound.
+///
 /// A pinned actor must never block: a blocking call would stall every
 /// socket of its thread.
 ///
 /// `Base` is any CAF scheduled actor type: `caf::event_based_actor`, a
 /// `caf::typed_event_based_actor<...>`, or a class derived from them.
+namespace detail {
+
+/// Inline activations in progress on the calling thread.
+inline int& inline_depth() noexcept {
+  static thread_local int depth = 0;
+  return depth;
+}
+
+} // namespace detail
+
 template <class Base>
 class pinned_actor : public Base {
 public:
+  static constexpr int max_inline_depth = 4;
+
   explicit pinned_actor(caf::actor_config& cfg)
     : Base(cfg), host_(dynamic_cast<io_unit*>(cfg.host)) {
     // nop
@@ -43,7 +63,8 @@ public:
   /// thread, initialized, alive, and not in the middle of an activation (or
   /// of another direct call) that the call would re-enter.
   bool can_run_inline() const noexcept {
-    return host_ != nullptr && !active_ && host_->on_thread()
+    return host_ != nullptr && !active_
+           && detail::inline_depth() < max_inline_depth && host_->on_thread()
            && this->getf(caf::abstract_actor::is_initialized_flag)
            && !this->getf(caf::abstract_actor::is_terminated_flag);
   }
@@ -53,10 +74,12 @@ public:
   template <class F>
   void run_inline(F&& f) {
     active_ = true;
+    ++detail::inline_depth();
     this->context(host_);
     std::forward<F>(f)();
     if (!this->getf(caf::abstract_actor::is_terminated_flag))
       on_activation_end();
+    --detail::inline_depth();
     active_ = false;
   }
 
@@ -67,6 +90,15 @@ public:
   }
 
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
+    // Only from an actor of this very unit (`eu`): an anonymous send (a
+    // transport event, a foreign thread) may come with locks held.
+    if (host_ && eu == host_
+        && ptr->mid.category() == caf::message_id::normal_message_category
+        && this->mailbox().blocked() && this->awaited_responses_.empty()
+        && can_run_inline()) {
+      dispatch_inline(std::move(ptr));
+      return;
+    }
     Base::enqueue(std::move(ptr), host_ ? host_ : eu);
   }
 
@@ -94,6 +126,21 @@ protected:
   }
 
 private:
+  /// Handles `ptr` now, as the next activation would have.
+  void dispatch_inline(caf::mailbox_element_ptr ptr) {
+    // The sender may hold the last reference to us.
+    caf::strong_actor_ptr keep_alive{this->ctrl()};
+    using result = typename Base::activation_result;
+    bool ended = false;
+    run_inline([&] {
+      auto res = this->activate(host_, *ptr);
+      if (res == result::skipped)
+        this->push_to_cache(std::move(ptr));
+      ended = res == result::terminated;
+    });
+    static_cast<void>(ended);
+  }
+
   io_unit* host_;
   bool active_ = false;
 };
