@@ -40,15 +40,22 @@ public:
 
   behavior_type make_behavior() override;
 
+  /// Writes of at least this many bytes are flushed at once.
+  static constexpr std::size_t flush_now_threshold = 64 * 1024;
+
 protected:
   void on_activation_end() override {
     auto& tr = state.transport;
     if (!tr || state.lost)
       return;
-    if (auto* unit = host())
+    // Small writes wait for the other actors of this thread (one gathered
+    // write for many); a large one has nothing to gain from waiting.
+    auto* unit = host();
+    if (unit && state.unflushed < flush_now_threshold)
       unit->flush_later(tr);
     else
       tr->flush();
+    state.unflushed = 0;
   }
 
 private:

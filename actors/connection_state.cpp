@@ -187,6 +187,7 @@ void connection_state::write(bytes data) {
     return;
   }
   auto buffered = transport->write(std::move(data));
+  unflushed = buffered;
   if (!write_paused && buffered > opts.write_high_water) {
     write_paused = true;
     transport->notify_writable(opts.write_low_water);

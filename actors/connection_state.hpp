@@ -61,6 +61,9 @@ struct connection_state {
   caf::actor owner;
   bool connected = false;
   bool write_paused = false;
+  /// The write buffer after the last write of this activation (at least
+  /// what the next flush sends); 0 once flushed.
+  std::size_t unflushed = 0;
   bool eof_written = false;
   bool closing = false;
   bool lost = false;

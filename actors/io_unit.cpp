@@ -95,7 +95,11 @@ void io_unit::post_flush() {
 
 void io_unit::resume(caf::resumable* ptr) {
   queued_.fetch_sub(1, std::memory_order_relaxed);
-  switch (ptr->resume(this, max_throughput)) {
+  auto result = [&] {
+    scope running{this};
+    return ptr->resume(this, max_throughput);
+  }();
+  switch (result) {
     case caf::resumable::resume_later:
       // Behind what the sockets reported meanwhile.
       exec_later(ptr);

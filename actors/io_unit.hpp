@@ -6,6 +6,8 @@
 
 #include <caf/execution_unit.hpp>
 #include <caf/fwd.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_id.hpp>
 
 #include "net/transport.hpp"
 
@@ -43,6 +45,29 @@ public:
   /// Whether the calling thread is this unit's.
   bool on_thread() const noexcept;
 
+  /// The unit whose pinned actor the calling thread runs right now, or
+  /// nullptr (a plain thread, a scheduler worker, an I/O thread between
+  /// actors).
+  static io_unit* current() noexcept {
+    return current_ref();
+  }
+
+  /// Sets `current()` for a scope.
+  class scope {
+  public:
+    explicit scope(io_unit* unit) noexcept : prev_(current_ref()) {
+      current_ref() = unit;
+    }
+    ~scope() {
+      current_ref() = prev_;
+    }
+    scope(const scope&) = delete;
+    scope& operator=(const scope&) = delete;
+
+  private:
+    io_unit* prev_;
+  };
+
   /// Flushes `transport` once the actors of this thread have handled what
   /// is queued for them (or after `max_flush_rounds` rounds): the writes of
   /// many activations (a handler answering 16 pipelined lines one readline
@@ -54,6 +79,11 @@ public:
   static constexpr int max_flush_rounds = 8;
 
 private:
+  static io_unit*& current_ref() noexcept {
+    static thread_local io_unit* unit = nullptr;
+    return unit;
+  }
+
   void resume(caf::resumable* ptr);
 
   void post_flush();
@@ -67,5 +97,19 @@ private:
   bool flush_armed_ = false;
   int flush_rounds_ = 0;
 };
+
+/// A one-way message to `dest` from whatever code runs now, as
+/// `caf::anon_send`, except that inside a pinned actor it goes out with that
+/// actor's unit: an idle actor pinned to the same thread then handles it at
+/// once (actors/pinned_actor.hpp) instead of being woken up later. The
+/// handles' one-way calls (stream_writer::write, ...) send this way.
+template <class Handle, class... Ts>
+void tell(const Handle& dest, Ts&&... xs) {
+  if (!dest)
+    return;
+  dest->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+                                          std::forward<Ts>(xs)...),
+                io_unit::current());
+}
 
 } // namespace actorstreams

@@ -75,6 +75,7 @@ public:
   void run_inline(F&& f) {
     active_ = true;
     ++detail::inline_depth();
+    io_unit::scope running{host_};
     this->context(host_);
     std::forward<F>(f)();
     if (!this->getf(caf::abstract_actor::is_terminated_flag))

@@ -3,6 +3,8 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
+#include "actors/io_unit.hpp"
+
 namespace actorstreams {
 
 pending<bytes> stream_reader::request(read_request req) const {
@@ -42,15 +44,15 @@ pending<std::optional<caf::error>> stream_reader::exception() const {
 }
 
 void stream_reader::feed_data(bytes data) const {
-  caf::anon_send(hdl_, feed_data_atom_v, std::move(data));
+  tell(hdl_, feed_data_atom_v, std::move(data));
 }
 
 void stream_reader::feed_eof() const {
-  caf::anon_send(hdl_, feed_eof_atom_v);
+  tell(hdl_, feed_eof_atom_v);
 }
 
 void stream_reader::set_exception(caf::error err) const {
-  caf::anon_send(hdl_, set_exception_atom_v, std::move(err));
+  tell(hdl_, set_exception_atom_v, std::move(err));
 }
 
 stream_reader make_stream_reader(caf::actor_system& sys, std::size_t limit) {

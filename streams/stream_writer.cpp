@@ -3,14 +3,16 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
+#include "actors/io_unit.hpp"
+
 namespace actorstreams {
 
 void stream_writer::write(bytes data) const {
-  caf::anon_send(hdl_, write_atom_v, std::move(data));
+  tell(hdl_, write_atom_v, std::move(data));
 }
 
 void stream_writer::writelines(std::vector<bytes> lines) const {
-  caf::anon_send(hdl_, writelines_atom_v, std::move(lines));
+  tell(hdl_, writelines_atom_v, std::move(lines));
 }
 
 pending<void> stream_writer::drain() const {
@@ -23,11 +25,11 @@ pending<bool> stream_writer::can_write_eof() const {
 }
 
 void stream_writer::write_eof() const {
-  caf::anon_send(hdl_, write_eof_atom_v);
+  tell(hdl_, write_eof_atom_v);
 }
 
 void stream_writer::close() const {
-  caf::anon_send(hdl_, close_atom_v);
+  tell(hdl_, close_atom_v);
 }
 
 pending<bool> stream_writer::is_closing() const {

@@ -226,10 +226,14 @@ private:
       finish(to_error(wait_ec, io_phase::transfer));
       return;
     }
-    // Drain what the OS has, within the credit, a bounded number of times
-    // so that one busy connection cannot starve the others on this thread.
+    // One read per readiness: the owner handles the bytes (and asks for
+    // more) before the next read, so that a bulk stream moves its buffers
+    // through instead of piling them up in the reader (a copy each), and
+    // one busy connection cannot starve the others on this thread. A full
+    // buffer is read again at once only when nothing consumed it yet is
+    // left in flight.
     in_read_loop_ = true;
-    for (int i = 0; i < 16; ++i) {
+    for (int i = 0; i < max_reads_per_event; ++i) {
       if (closed_ || paused_ || read_done_)
         break;
       if (in_flight_ >= read_window_) {
@@ -257,7 +261,7 @@ private:
       bool full = n == buf.size();
       if (events_)
         events_->data_received(rb.take(n));
-      if (!full)
+      if (!full || in_flight_ > 0)
         break;
     }
     in_read_loop_ = false;
@@ -349,6 +353,8 @@ private:
     if (!queue_.empty() || eof_requested_ || close_requested_)
       flush();
   }
+
+  static constexpr int max_reads_per_event = 1;
 
   std::map<std::string, std::string> info_;
   std::vector<bytes> queue_;
