@@ -11,7 +11,7 @@ CMAKE_FLAGS ?=
 # Debian packages the build, the tests and the demos need (libssl-dev and
 # openssl: for TLS, which comes next; nothing links OpenSSL yet).
 PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
-            python3 openssl
+            libbenchmark-dev python3 openssl
 
 .PHONY: all deps build test demo bench clean
 
@@ -30,11 +30,12 @@ test: build
 demo: build
 	./demos/run_demos.sh $(BUILD_DIR)/demos
 
-# The harness's uvloop peers need python3-uvloop; Node.js peers run if `node`
-# is on PATH.
+# Every benchmark, briefly (FULL=1: the harness at its 3 x 5 s defaults).
+# The harness's uvloop peers need python3-uvloop, the reader micro-benchmarks
+# libbenchmark-dev; Node.js, Go and Erlang peers run where installed.
 bench: build
 	@./scripts/install_deps.sh python3-uvloop
-	./bench/run_bench.sh $(BUILD_DIR)
+	./bench/bench_all.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -111,10 +111,12 @@ caf::behavior echo_lines(caf::event_based_actor* self,
 void usage(std::ostream& out) {
   out << "usage: echo_server [--host H] [--port P] [--mode read|line]\n"
          "                   [--limit N] [--io-threads N]\n"
+         "                   [--write-high-water N]\n"
          "  Echoes every byte (read mode) or every line up to --limit bytes\n"
          "  (line mode; longer lines are dropped).\n"
          "  Defaults: --host 127.0.0.1 --port 8888 --mode read --limit 65536\n"
-         "  --io-threads 1; --port 0 picks a free port.\n";
+         "  --io-threads 1 --write-high-water 65536 (drain waits above it,\n"
+         "  until a quarter of it is left); --port 0 picks a free port.\n";
 }
 
 /// Parses a whole decimal number in [min, max].
@@ -162,6 +164,10 @@ int main(int argc, char** argv) {
       ok = parse_number<std::size_t>(value, 1, SIZE_MAX, opts.limit);
     } else if (arg == "--io-threads") {
       ok = parse_number<std::size_t>(value, 1, 64, io_threads);
+    } else if (arg == "--write-high-water") {
+      ok = parse_number<std::size_t>(value, 1, SIZE_MAX,
+                                     opts.write_high_water);
+      opts.write_low_water = opts.write_high_water / 4;
     } else {
       ok = false;
     }

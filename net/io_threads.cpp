@@ -83,10 +83,6 @@ std::optional<std::size_t> io_threads::this_thread_index() const noexcept {
 std::size_t io_threads::pick() noexcept {
   if (auto here = this_thread_index())
     return *here;
-  return next();
-}
-
-std::size_t io_threads::next() noexcept {
   auto n = size();
   if (n <= 1)
     return 0;

@@ -47,10 +47,6 @@ public:
   /// otherwise the next thread in turn.
   std::size_t pick() noexcept;
 
-  /// The next thread in turn, wherever the caller runs (a listener spreads
-  /// the connections it accepts).
-  std::size_t next() noexcept;
-
   impl& internal() noexcept { return *impl_; }
 
 private:

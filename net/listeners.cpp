@@ -147,7 +147,10 @@ private:
     // Each accepted socket goes to the next I/O thread in turn: the
     // connections spread over the cores, the listener stays where it is.
     auto self = shared_from_this();
-    auto target = io_.next();
+    // A turn of its own: a shared counter would interleave with the
+    // clients this process opens and could put every accepted socket on
+    // one thread.
+    auto target = turn_++ % io_.size();
     acceptors_[index].async_accept(
       asio::any_io_executor{context_of(io_, target).get_executor()},
       [self, index, target](const std::error_code& ec, auto sock) {
@@ -201,6 +204,8 @@ private:
     on_accept_ = nullptr;
   }
 
+  /// Which thread the next accepted socket goes to.
+  std::size_t turn_ = 0;
   open_handler on_open_;
   accept_handler on_accept_;
   std::vector<generic_acceptor> acceptors_;

@@ -13,6 +13,7 @@
 #include <caf/message.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/io_unit.hpp"
 #include "actors/messages.hpp"
 #include "actors/thread_logger_guard.hpp"
 #include "streams/errors.hpp"
@@ -62,7 +63,9 @@ caf::error already_awaited();
 /// of these ways:
 /// - `get()`: blocks the calling thread until the reply. Call it from plain
 ///   threads (main, tests); inside an actor's handler it would block a
-///   scheduler thread: use `then` there.
+///   scheduler thread: use `then` there. In an actor on an I/O thread (a
+///   pinned connection handler) it fails at once with invalid_argument
+///   instead of blocking that thread's sockets for good.
 /// - `get(timeout)`: as `get()`, but gives up after `timeout` with
 ///   `stream_errc::timeout`. For reads (and connects) the connection actor
 ///   enforces the deadline itself, so a read that times out consumes
@@ -184,6 +187,14 @@ public:
 private:
   caf::expected<T> await_blocking(caf::timespan deadline,
                                   caf::duration client_timeout) {
+    // Blocking an I/O thread would stall its sockets, the reply's among
+    // them: a sure deadlock, reported instead of entered.
+    if (io_unit::current() != nullptr)
+      return make_error(stream_errc::invalid_argument,
+                        "get() called in an actor that runs on an I/O "
+                        "thread (a connection handler): it would block its "
+                        "own sockets; use then(self, ...) or run the handler "
+                        "on the scheduler (server_options::pin_handlers)");
     // Outlives the scoped actor and any actor that release() spawns.
     thread_logger_guard unpin;
     auto req = release(deadline);

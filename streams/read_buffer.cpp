@@ -56,6 +56,13 @@ bool read_buffer::feed_data(bytes chunk) {
     head_ = 0;
     return true;
   }
+  if (chunk.size() >= keep_chunk || !more_.empty()) {
+    // Keep it whole (in order behind the kept ones): no copy now, none at
+    // all if a read takes it whole.
+    more_size_ += chunk.size();
+    more_.push_back(std::move(chunk));
+    return true;
+  }
   // Compact once the consumed prefix is at least as long as the live bytes:
   // every live byte moves at most a constant number of times overall.
   if (head_ > 0 && head_ >= size()) {
@@ -240,11 +247,14 @@ bool read_buffer::at_eof() const noexcept {
 
 read_outcome read_buffer::take(std::size_t n) {
   auto r = make(kind::done);
+  if (n > data_.size() - head_)
+    merge();
   if (head_ == 0 && n == data_.size()) {
-    // The request takes everything: hand over the storage.
+    // The request takes all of data_: hand over the storage.
     r.data = std::move(data_);
     data_ = bytes{};
     scan_offset_ = 0;
+    promote();
     return r;
   }
   r.data.assign(data_, head_, n);
@@ -252,14 +262,40 @@ read_outcome read_buffer::take(std::size_t n) {
   return r;
 }
 
-void read_buffer::drop(std::size_t n) noexcept {
+void read_buffer::drop(std::size_t n) {
+  if (n > data_.size() - head_)
+    merge();
   head_ += n;
   scan_offset_ = 0;
   if (head_ >= data_.size()) {
     // Give the memory back: an idle connection holds no buffer.
     bytes{}.swap(data_);
     head_ = 0;
+    promote();
   }
+}
+
+void read_buffer::merge() const {
+  if (more_.empty())
+    return;
+  if (head_ > 0) {
+    data_.erase(0, head_);
+    head_ = 0;
+  }
+  data_.reserve(data_.size() + more_size_);
+  for (auto& chunk : more_)
+    data_.append(chunk);
+  more_.clear();
+  more_size_ = 0;
+}
+
+void read_buffer::promote() noexcept {
+  if (more_.empty())
+    return;
+  data_ = std::move(more_.front());
+  head_ = 0;
+  more_size_ -= data_.size();
+  more_.pop_front();
 }
 
 } // namespace actorstreams

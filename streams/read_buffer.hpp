@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -124,7 +125,9 @@ public:
   /// True while the rest of an over-long line is being dropped.
   bool discarding() const noexcept { return discarding_; }
 
-  std::size_t size() const noexcept { return data_.size() - head_; }
+  std::size_t size() const noexcept {
+    return data_.size() - head_ + more_size_;
+  }
 
   bool empty() const noexcept { return size() == 0; }
 
@@ -137,18 +140,34 @@ public:
   bool may_resume() const noexcept { return size() <= limit_; }
 
   /// The buffered bytes (asyncio's `_buffer`; tests and diagnostics).
-  std::string_view view() const noexcept {
+  std::string_view view() const {
+    merge();
     return std::string_view{data_}.substr(head_);
   }
 
+  /// Chunks of at least this many bytes that arrive behind others are kept
+  /// as they are, not appended: `read(n)` of a bulk stream then hands each
+  /// one over whole, and nothing is copied unless a request spans chunks.
+  static constexpr std::size_t keep_chunk = 16 * 1024;
+
 private:
+  /// Appends the kept chunks to data_ (a request needs contiguous bytes).
+  void merge() const;
+
+  /// data_ is used up: the next kept chunk takes its place.
+  void promote() noexcept;
+
   read_outcome take(std::size_t n);
-  void drop(std::size_t n) noexcept;
+  void drop(std::size_t n);
   void drop_rest_of_line(bytes& chunk);
   read_outcome scan(const std::vector<bytes>& separators);
 
-  bytes data_;
-  std::size_t head_ = 0;
+  // The bytes are data_ from head_, then the chunks in more_ (mutable:
+  // view() merges them).
+  mutable bytes data_;
+  mutable std::size_t head_ = 0;
+  mutable std::deque<bytes> more_;
+  mutable std::size_t more_size_ = 0;
   std::size_t limit_;
   // readuntil's scan position relative to head_: no match starts before it.
   // Valid for scan_seps_ until something is consumed.

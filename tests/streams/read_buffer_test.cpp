@@ -2138,5 +2138,84 @@ TEST(ReadBuffer, AnEmptiedBufferRetainsNoMemory) {
 
 #endif
 
+
+// -- kept chunks (no copy for bulk reads) ----------------------------------------
+
+TEST(ReadBufferChunks, ReadHandsOverEachLargeChunkWholeWithoutCopying) {
+  const auto k = read_buffer::keep_chunk;
+  bytes a(k, 'a');
+  bytes b(k, 'b');
+  read_buffer buf{2 * k};
+  buf.feed_data(a);
+  bytes second = b;
+  const char* storage = second.data();
+  buf.feed_data(std::move(second));
+  EXPECT_EQ(buf.size(), 2 * k);
+  EXPECT_TRUE(is_done(buf.try_read(static_cast<int64_t>(k)), a));
+  auto r = buf.try_read(static_cast<int64_t>(k));
+  EXPECT_TRUE(is_done(r, b));
+  EXPECT_EQ(r.data.data(), storage); // the chunk itself, not a copy
+  EXPECT_TRUE(buf.empty());
+}
+
+TEST(ReadBufferChunks, ReadOfMoreThanTheFirstChunkJoinsChunksInOrder) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{4 * k};
+  buf.feed_data(bytes(10, 'x'));
+  buf.feed_data(bytes(k, 'y'));
+  buf.feed_data("small");
+  EXPECT_EQ(buf.size(), 10 + k + 5);
+  EXPECT_TRUE(is_done(buf.try_read(static_cast<int64_t>(k + 2)),
+                      bytes(10, 'x') + bytes(k - 8, 'y')));
+  EXPECT_EQ(buf.view(), bytes(8, 'y') + "small");
+}
+
+TEST(ReadBufferChunks, ReadlineFindsANewlineInALaterKeptChunk) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{4 * k};
+  buf.feed_data("head ");
+  buf.feed_data(bytes(k, 'z') + "\nrest");
+  EXPECT_TRUE(is_done(buf.try_readline(), "head " + bytes(k, 'z') + "\n"));
+  EXPECT_EQ(buf.view(), "rest");
+}
+
+TEST(ReadBufferChunks, ReadexactlyAcrossKeptChunksAndThePartialAtEof) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{4 * k};
+  buf.feed_data(bytes(k, '1'));
+  buf.feed_data(bytes(k, '2'));
+  buf.feed_data(bytes(k, '3'));
+  EXPECT_TRUE(is_done(buf.try_readexactly(static_cast<int64_t>(k + 1)),
+                      bytes(k, '1') + "2"));
+  buf.feed_eof();
+  EXPECT_TRUE(is_incomplete(buf.try_readexactly(static_cast<int64_t>(3 * k)),
+                            bytes(k - 1, '2') + bytes(k, '3'), 3 * k));
+  EXPECT_TRUE(buf.at_eof());
+}
+
+TEST(ReadBufferChunks, FlowControlCountsKeptChunks) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{k};
+  buf.feed_data(bytes(k, 'a'));
+  buf.feed_data(bytes(k, 'b'));
+  EXPECT_FALSE(buf.should_pause());
+  buf.feed_data(bytes(k, 'c'));
+  EXPECT_TRUE(buf.should_pause());
+  EXPECT_TRUE(is_done(buf.try_read(static_cast<int64_t>(2 * k)),
+                      bytes(k, 'a') + bytes(k, 'b')));
+  EXPECT_TRUE(buf.may_resume());
+}
+
+TEST(ReadBufferChunks, AnOverlongLineSpanningKeptChunksIsDroppedWhole) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{k};
+  buf.feed_data(bytes(k, 'a'));
+  buf.feed_data(bytes(k, 'b'));
+  buf.feed_data(bytes(k, 'c') + "\nnext\n");
+  EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 3 * k));
+  EXPECT_TRUE(is_done(buf.try_readline(), "next\n"));
+  EXPECT_TRUE(buf.empty());
+}
+
 } // namespace
 } // namespace actorstreams

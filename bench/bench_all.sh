@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# bench_all.sh -- every benchmark of the project, briefly (make bench).
+# Prints figures; asserts nothing (the exit status only says whether a
+# program failed to run).
+#
+#   ./bench/bench_all.sh BUILD_DIR        # about 3 minutes
+#   FULL=1 ./bench/bench_all.sh BUILD_DIR # the harness with 3 x 5 s runs
+#                                         # (docs/performance.md; ~20 min)
+#
+# 1. reader core alone (bench/reader_bench, Google Benchmark)
+# 2. context switches and CPU per echo, pingpong c=50, --io-threads 1
+#    (bench/ctx_switches.py)
+# 3. memory per idle connection at 10,000 connections (bench/idle_memory.py)
+# 4. the shared harness: actorstreams beside the peers (bench/run_bench.sh),
+#    then 9,000 active connections for actorstreams, raw Asio, CAF's broker
+
+set -euo pipefail
+here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
+build="$(cd -- "${1:?usage: bench_all.sh BUILD_DIR}" && pwd)"
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
+loadgen="$build/bench/harness/loadgen/loadgen"
+quick=(--quick)
+[[ ${FULL:-0} == 1 ]] && quick=()
+
+echo "== 1. reader core (Google Benchmark)"
+if [[ -x $build/bench/reader_bench ]]; then
+  "$build/bench/reader_bench" --benchmark_min_time=0.2
+else
+  echo "SKIPPED: $build/bench/reader_bench not built (Debian: libbenchmark-dev)"
+fi
+
+echo "== 4a. harness: actorstreams beside the peers"
+"$here/run_bench.sh" "$build" "${quick[@]}"
+
+echo "== 2. context switches per echo (pingpong c=50, --io-threads 1)"
+"$py" "$here/ctx_switches.py" "$build/bench/echo_server" "$loadgen" \
+  --conns 50 --seconds 5 -- --io-threads 1
+
+echo "== 3. memory per idle connection"
+"$py" "$here/idle_memory.py" "$build/bench/echo_server" 10000
+
+echo "== 4b. 9,000 active connections (pingpong)"
+"$here/run_bench.sh" "$build" --no-build "${quick[@]}" \
+  --matrix "pingpong:9000:64:1" --only '^(asio|caf-broker|actorstreams)$'
