@@ -3,7 +3,7 @@
 // The state of a connection actor (internal; see connection_actor.hpp for
 // the protocol). Everything here runs in the actor's context.
 
-#include <deque>
+#include <list>
 #include <optional>
 #include <set>
 #include <string>
@@ -52,7 +52,9 @@ struct connection_state {
   caf::error exception;
   /// Why the transport broke; reads fail with it once the buffer runs dry.
   caf::error source_error;
-  std::deque<read_waiter> waiters;
+  /// A list, not a deque: an idle connection holds no node (libstdc++'s
+  /// deque allocates 600 bytes up front).
+  std::list<read_waiter> waiters;
   bool reading_paused = false;
 
   // -- writing and lifecycle --------------------------------------------------

@@ -10,11 +10,16 @@ Also prints the server's CPU (100 = one core). Prints figures, asserts nothing.
 
 e.g. bench/ctx_switches.py build/bench/echo_server \\
        build/bench/harness/loadgen/loadgen -- --io-threads 1
+A server argument "{port}" makes it a peer of the harness that takes its
+port as an argument and prints nothing (a free port is picked):
+     bench/ctx_switches.py build/bench/harness/peers/echo_asio \\
+       build/bench/harness/loadgen/loadgen -- {port}
 """
 import argparse
 import glob
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -50,10 +55,21 @@ def main():
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--mode", default="pingpong")
     args = p.parse_args(argv)
-    srv = subprocess.Popen([args.server, "--port", "0", *extra],
-                           stdout=subprocess.PIPE, text=True)
+    if any("{port}" in a for a in extra):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = str(s.getsockname()[1])
+        srv = subprocess.Popen([args.server,
+                                *(a.replace("{port}", port) for a in extra)],
+                               stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+    else:
+        srv = subprocess.Popen([args.server, "--port", "0", *extra],
+                               stdout=subprocess.PIPE, text=True)
+        port = None
     try:
-        port = srv.stdout.readline().strip().rsplit(":", 1)[1]
+        if port is None:
+            port = srv.stdout.readline().strip().rsplit(":", 1)[1]
         # Warm up (connections made, caches hot), then measure one window.
         subprocess.run([args.loadgen, args.mode, "--port", port, "--conns",
                         str(args.conns), "--seconds", "0.5", "--warmup", "0"],

@@ -295,7 +295,7 @@ void read_buffer::promote() noexcept {
   data_ = std::move(more_.front());
   head_ = 0;
   more_size_ -= data_.size();
-  more_.pop_front();
+  more_.erase(more_.begin());
 }
 
 } // namespace actorstreams

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -166,7 +165,7 @@ private:
   // view() merges them).
   mutable bytes data_;
   mutable std::size_t head_ = 0;
-  mutable std::deque<bytes> more_;
+  mutable std::vector<bytes> more_; // few: at most 2 x limit / keep_chunk
   mutable std::size_t more_size_ = 0;
   std::size_t limit_;
   // readuntil's scan position relative to head_: no match starts before it.
