@@ -8,11 +8,13 @@
 #                                         # (docs/performance.md; ~20 min)
 #
 # 1. reader core alone (bench/reader_bench, Google Benchmark)
-# 2. context switches and CPU per echo, pingpong c=50, --io-threads 1
-#    (bench/ctx_switches.py)
-# 3. memory per idle connection at 10,000 connections (bench/idle_memory.py)
-# 4. the shared harness: actorstreams beside the peers (bench/run_bench.sh),
-#    then 9,000 active connections for actorstreams, raw Asio, CAF's broker
+# 2. the shared harness: actorstreams beside the peers (bench/run_bench.sh;
+#    it also builds the load generator that 3 uses)
+# 3. context switches and CPU per echo, pingpong c=50, --io-threads 1
+#    (bench/ctx_switches.py), actorstreams and raw Asio
+# 4. memory per idle connection at 10,000 connections (bench/idle_memory.py)
+# 5. 9,000 active connections: actorstreams, raw Asio, CAF's broker
+# docs/performance.md explains every figure.
 
 set -euo pipefail
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,16 +32,18 @@ else
   echo "SKIPPED: $build/bench/reader_bench not built (Debian: libbenchmark-dev)"
 fi
 
-echo "== 4a. harness: actorstreams beside the peers"
+echo "== 2. harness: actorstreams beside the peers"
 "$here/run_bench.sh" "$build" "${quick[@]}"
 
-echo "== 2. context switches per echo (pingpong c=50, --io-threads 1)"
+echo "== 3. context switches per echo (pingpong c=50, --io-threads 1)"
 "$py" "$here/ctx_switches.py" "$build/bench/echo_server" "$loadgen" \
   --conns 50 --seconds 5 -- --io-threads 1
+"$py" "$here/ctx_switches.py" "$build/bench/harness/peers/echo_asio" \
+  "$loadgen" --conns 50 --seconds 5 -- {port}
 
-echo "== 3. memory per idle connection"
+echo "== 4. memory per idle connection"
 "$py" "$here/idle_memory.py" "$build/bench/echo_server" 10000
 
-echo "== 4b. 9,000 active connections (pingpong)"
+echo "== 5. 9,000 active connections (pingpong)"
 "$here/run_bench.sh" "$build" --no-build "${quick[@]}" \
   --matrix "pingpong:9000:64:1" --only '^(asio|caf-broker|actorstreams)$'

@@ -7,7 +7,9 @@ python3-matplotlib). Prints the medians it drew.
     bench/plot_results.py RAW_TXT OUT_SVG [--servers a,b,c]
 
 RAW_TXT is the raw.txt next to a run_peers.sh report (one RESULT line per
-run: server|cell|run|disturbed|RESULT key=value ...).
+run: server|cell|run|rc|RESULT key=value ...). Runs that failed (rc != 0,
+errors, mismatches) are left out; the median uses the undisturbed runs
+(other processes <= 12 % of a core) where a cell has any, as the report does.
 """
 import argparse
 import statistics
@@ -17,14 +19,17 @@ from collections import defaultdict
 
 def parse(path):
     runs = defaultdict(list)  # (server, cell label) -> [(value, disturbed)]
+    other_max = 12.0
     for line in open(path):
         parts = line.rstrip("\n").split("|", 4)
         if len(parts) < 5 or not parts[4].startswith("RESULT"):
             continue
-        name, _, _, disturbed, result = parts
+        name, _, _, rc, result = parts
         kv = dict(f.split("=", 1) for f in result.split()[1:] if "=" in f)
-        if int(kv.get("errors", "1")) or int(kv.get("mismatches", "1")):
+        if rc != "0" or int(kv.get("errors", "1")) \
+                or int(kv.get("mismatches", "1")):
             continue
+        disturbed = float(kv.get("other_cpu_pct", "0")) > other_max
         mode = kv["mode"]
         if mode == "bulk":
             label, value = f"bulk c={kv['conns']}\nMB/s", float(kv["mb_s"])
@@ -34,7 +39,7 @@ def parse(path):
                 label += f" d={kv['depth']}"
             label += "\nreq/s" if mode == "pingpong" else "\nlines/s"
             value = float(kv["rps"])
-        runs[(name, label)].append((value, disturbed != "0"))
+        runs[(name, label)].append((value, disturbed))
     medians = {}
     for key, values in runs.items():
         clean = [v for v, d in values if not d] or [v for v, _ in values]
@@ -82,8 +87,9 @@ def main():
     ax.set_xticks(range(len(cells)))
     ax.set_xticklabels(cells)
     ax.set_ylabel("throughput / raw Asio's (same run)")
-    ax.set_title("Echo servers on one 2-core machine "
-                 "(line cells: each server's line mode)")
+    ax.set_title("Echo servers, one run, one 2-core machine (lines cells: "
+                 "each server's line mode vs raw Asio's read_until server)",
+                 fontsize="medium")
     ax.legend(ncol=4, fontsize="small")
     fig.tight_layout()
     fig.savefig(args.out, format="svg")
