@@ -115,6 +115,10 @@ struct connection_options {
 
 /// Spawns a connection actor over `transport` (none: an in-memory reader
 /// driven by feed_data / feed_eof / set_exception) and starts the transport.
+/// The actor runs on the I/O thread the transport names (`affinity()`), so a
+/// socket transport must come from this system's I/O threads
+/// (`io_module::try_of(sys)->io()`); one without an affinity may come from
+/// anywhere.
 /// `owner`, if set, receives `client_closed` when the transport closes (the
 /// server actor counts its connections this way).
 ///

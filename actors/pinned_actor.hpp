@@ -131,15 +131,12 @@ private:
   void dispatch_inline(caf::mailbox_element_ptr ptr) {
     // The sender may hold the last reference to us.
     caf::strong_actor_ptr keep_alive{this->ctrl()};
-    using result = typename Base::activation_result;
-    bool ended = false;
     run_inline([&] {
-      auto res = this->activate(host_, *ptr);
-      if (res == result::skipped)
+      // A message the current behavior skips waits in the cache, as CAF
+      // keeps it on a normal activation.
+      if (this->activate(host_, *ptr) == Base::activation_result::skipped)
         this->push_to_cache(std::move(ptr));
-      ended = res == result::terminated;
     });
-    static_cast<void>(ended);
   }
 
   io_unit* host_;

@@ -111,12 +111,13 @@ caf::behavior echo_lines(caf::event_based_actor* self,
 void usage(std::ostream& out) {
   out << "usage: echo_server [--host H] [--port P] [--mode read|line]\n"
          "                   [--limit N] [--io-threads N]\n"
-         "                   [--write-high-water N]\n"
+         "                   [--write-high-water N] [--backlog N]\n"
          "  Echoes every byte (read mode) or every line up to --limit bytes\n"
          "  (line mode; longer lines are dropped).\n"
          "  Defaults: --host 127.0.0.1 --port 8888 --mode read --limit 65536\n"
          "  --io-threads 1 --write-high-water 65536 (drain waits above it,\n"
-         "  until a quarter of it is left); --port 0 picks a free port.\n";
+         "  until a quarter of it is left) --backlog 1024; --port 0 picks a\n"
+         "  free port.\n";
 }
 
 /// Parses a whole decimal number in [min, max].
@@ -139,6 +140,9 @@ int main(int argc, char** argv) {
   uint16_t port = 8888;
   bool lines = false;
   as::server_options opts; // opts.limit: the reader's limit, 64 KiB
+  // The raw Asio peer's backlog: 9,000 clients connecting at once overflow
+  // asyncio's default of 100, and their retried SYNs then pace the start.
+  opts.backlog = 1024;
   std::size_t io_threads = 1;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -164,6 +168,8 @@ int main(int argc, char** argv) {
       ok = parse_number<std::size_t>(value, 1, SIZE_MAX, opts.limit);
     } else if (arg == "--io-threads") {
       ok = parse_number<std::size_t>(value, 1, 64, io_threads);
+    } else if (arg == "--backlog") {
+      ok = parse_number<int>(value, 1, 65535, opts.backlog);
     } else if (arg == "--write-high-water") {
       ok = parse_number<std::size_t>(value, 1, SIZE_MAX,
                                      opts.write_high_water);
