@@ -73,15 +73,23 @@ public:
   /// activation as a message would (`on_activation_end`).
   template <class F>
   void run_inline(F&& f) {
-    active_ = true;
-    ++detail::inline_depth();
+    // Restored on every way out, an exception included.
+    struct activation {
+      pinned_actor* self;
+      explicit activation(pinned_actor* ptr) : self(ptr) {
+        self->active_ = true;
+        ++detail::inline_depth();
+      }
+      ~activation() {
+        --detail::inline_depth();
+        self->active_ = false;
+      }
+    } running_now{this};
     io_unit::scope running{host_};
     this->context(host_);
     std::forward<F>(f)();
     if (!this->getf(caf::abstract_actor::is_terminated_flag))
       on_activation_end();
-    --detail::inline_depth();
-    active_ = false;
   }
 
   // -- caf::resumable and caf::abstract_actor --------------------------------
