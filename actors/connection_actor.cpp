@@ -78,40 +78,32 @@ public:
   }
 
   void connection_made() override {
-    post(transport_connected{}, [](connection_state& st) { st.on_connected(); });
+    post(transport_connected{},
+         [](connection_state& st, transport_connected&) { st.on_connected(); });
   }
 
   void data_received(bytes data) override {
-    auto strong = lock();
-    if (!strong)
-      return;
-    if (auto* impl = inline_target(strong)) {
-      impl->run_inline([&] { impl->state.on_data(std::move(data)); });
-      return;
-    }
-    caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
-                   actorstreams::data_received{std::move(data)});
+    post(actorstreams::data_received{std::move(data)},
+         [](connection_state& st, actorstreams::data_received& ev) {
+           st.on_data(std::move(ev.data));
+         });
   }
 
   void eof_received() override {
     post(actorstreams::eof_received{},
-         [](connection_state& st) { st.on_eof(); });
+         [](connection_state& st, actorstreams::eof_received&) { st.on_eof(); });
   }
 
   void resume_writing() override {
-    post(writing_resumed{}, [](connection_state& st) { st.on_writable(); });
+    post(writing_resumed{},
+         [](connection_state& st, writing_resumed&) { st.on_writable(); });
   }
 
   void connection_lost(caf::error reason) override {
-    auto strong = lock();
-    if (!strong)
-      return;
-    if (auto* impl = inline_target(strong)) {
-      impl->run_inline([&] { impl->state.on_closed(std::move(reason)); });
-      return;
-    }
-    caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
-                   transport_closed{std::move(reason)});
+    post(transport_closed{std::move(reason)},
+         [](connection_state& st, transport_closed& ev) {
+           st.on_closed(std::move(ev.reason));
+         });
   }
 
 private:
@@ -127,18 +119,20 @@ private:
     return impl->can_run_inline() ? impl : nullptr;
   }
 
+  /// `event` as a direct call (`handle`, the same code as the actor's
+  /// handler for it) when the actor may take it now, else as a message.
   template <class Event, class Handle>
-  void post(Event&& event, Handle handle) {
+  void post(Event event, Handle handle) {
     auto strong = lock();
     if (!strong)
       return;
     if (auto* impl = inline_target(strong)) {
-      impl->run_inline([&] { handle(impl->state); });
+      impl->run_inline([&] { handle(impl->state, event); });
       return;
     }
     // anon_send is the one send that is safe from a foreign thread.
     caf::anon_send(caf::actor_cast<connection_actor>(std::move(strong)),
-                   std::forward<Event>(event));
+                   std::move(event));
   }
 
   caf::weak_actor_ptr self_;
