@@ -216,6 +216,11 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
       st.buf.set_exception();
       st.serve();
     },
+    [self](cancel_atom, uint64_t request_id) {
+      self->state.cancel(
+        caf::actor_cast<caf::actor_addr>(self->current_sender()), request_id);
+    },
+    [self](unread_atom, bytes& data) { self->state.unread(std::move(data)); },
     // -- writing --------------------------------------------------------------
     [self](write_atom, bytes& data) { self->state.write(std::move(data)); },
     [self](writelines_atom, std::vector<bytes>& lines) {

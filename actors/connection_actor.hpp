@@ -66,6 +66,13 @@ namespace actorstreams {
 /// - `(connect_atom, caf::timespan deadline)` replies once the transport is
 ///   connected (open_connection);
 /// - `(exception_atom)` replies a `stored_exception` (none: no exception);
+/// - `(cancel_atom, uint64_t request_id)`, one-way: its sender abandons the
+///   parked request with that id (`message_id::request_id()`'s integer
+///   value), which then fails with `cancelled` and consumes nothing; an
+///   unknown id (already answered) is ignored;
+/// - `(unread_atom, bytes)`, one-way: puts bytes back in front of the
+///   buffer, for a requester that abandoned a read after it was answered
+///   (a cancelled task hands its reply back; docs/coroutines.md);
 /// - the last six handlers are the transport's events (`transport_connected`
 ///   ... `writing_resumed`, `transport_closed`) and the deadline relay's
 ///   `deadline_passed`.
@@ -85,6 +92,8 @@ using connection_actor = caf::typed_actor<
   caf::reacts_to<feed_data_atom, bytes>,
   caf::reacts_to<feed_eof_atom>,
   caf::reacts_to<set_exception_atom, caf::error>,
+  caf::reacts_to<cancel_atom, uint64_t>,
+  caf::reacts_to<unread_atom, bytes>,
   // -- writing ----------------------------------------------------------------
   caf::reacts_to<write_atom, bytes>,
   caf::reacts_to<writelines_atom, std::vector<bytes>>,

@@ -408,4 +408,38 @@ void connection_state::forget(const caf::actor_addr& who) {
     serve();
 }
 
+void connection_state::cancel(const caf::actor_addr& who,
+                              uint64_t request_id) {
+  auto match = [&](const parked_request& p) {
+    return p.from == who
+           && p.rp.id().request_id().integer_value() == request_id;
+  };
+  auto err = [](const char* what) {
+    return make_error(stream_errc::cancelled,
+                      std::string{what} + " was cancelled; nothing was consumed");
+  };
+  for (auto i = waiters.begin(); i != waiters.end(); ++i) {
+    if (match(i->parked)) {
+      i->parked.rp.deliver(err(op_name(i->req.op)));
+      waiters.erase(i);
+      // The next waiter may be servable now (it was only blocked by FIFO).
+      serve();
+      return;
+    }
+  }
+  for (auto* list : {&drainers, &closers, &connectors}) {
+    auto i = std::find_if(list->begin(), list->end(), match);
+    if (i != list->end()) {
+      i->rp.deliver(err("the request"));
+      list->erase(i);
+      return;
+    }
+  }
+}
+
+void connection_state::unread(bytes data) {
+  buf.unread(std::move(data));
+  serve();
+}
+
 } // namespace actorstreams

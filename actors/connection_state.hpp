@@ -153,6 +153,13 @@ struct connection_state {
 
   /// The requester `who` is gone: drops its parked requests.
   void forget(const caf::actor_addr& who);
+
+  /// `who` abandons its parked request `request_id`: it fails with
+  /// `cancelled`, consuming nothing.
+  void cancel(const caf::actor_addr& who, uint64_t request_id);
+
+  /// Bytes an abandoned read had taken come back to the front.
+  void unread(bytes data);
 };
 
 } // namespace actorstreams

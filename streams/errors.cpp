@@ -112,8 +112,15 @@ std::string to_string(stream_errc code) {
       return "timeout";
     case stream_errc::not_supported:
       return "not_supported";
+    case stream_errc::cancelled:
+      return "cancelled";
   }
   return "stream_errc(" + std::to_string(static_cast<int>(code)) + ")";
+}
+
+stream_error::stream_error(caf::error err)
+  : std::runtime_error(describe(err)), err_(std::move(err)) {
+  // nop
 }
 
 void register_error_types(caf::actor_system_config& cfg) {

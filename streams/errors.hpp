@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <caf/atom.hpp>
@@ -43,6 +44,9 @@ enum class stream_errc : uint8_t {
   timeout,
   /// The transport cannot do this (e.g. write_eof on a pipe's read end).
   not_supported,
+  /// Its requester abandoned the request (a cancelled task); it consumed
+  /// nothing.
+  cancelled,
 };
 
 /// The category atom of `stream_errc` errors.
@@ -129,6 +133,22 @@ std::string describe(const caf::error& err);
 
 /// The enumerator's name, e.g. "limit_overrun".
 std::string to_string(stream_errc code);
+
+/// What `co_await` throws in a task when a request fails (streams/task.hpp):
+/// the `caf::error` as an exception, so that `as_incomplete_read(e.error())`
+/// and friends work on it. `what()` is `describe(error())`.
+class stream_error : public std::runtime_error {
+public:
+  explicit stream_error(caf::error err);
+
+  const caf::error& error() const noexcept { return err_; }
+
+  /// The `stream_errc` of the error, if it is in the streams category.
+  std::optional<stream_errc> code() const { return as_stream_errc(err_); }
+
+private:
+  caf::error err_;
+};
 
 /// Registers the payload types and the "streams" renderer with `cfg`.
 void register_error_types(caf::actor_system_config& cfg);

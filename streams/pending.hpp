@@ -45,6 +45,9 @@ struct pending_traits<std::optional<caf::error>> {
   }
 };
 
+template <class T>
+class pending;
+
 namespace detail {
 
 /// Maps CAF's own request errors to `stream_errc` (a requester timeout to
@@ -53,6 +56,19 @@ caf::error normalize(caf::error err);
 
 /// The error of a `pending` awaited twice.
 caf::error already_awaited();
+
+/// `co_await p.as_expected()`: the pending, awaited without throwing
+/// (streams/task.hpp awaits it).
+template <class T>
+struct expected_awaitable {
+  pending<T> request;
+
+  /// As `pending::with_timeout`.
+  template <class Rep, class Period>
+  expected_awaitable with_timeout(std::chrono::duration<Rep, Period> timeout) {
+    return expected_awaitable{request.with_timeout(timeout)};
+  }
+};
 
 } // namespace detail
 
@@ -73,7 +89,11 @@ caf::error already_awaited();
 /// - `then(self, on_value, on_error)`: inside an event-based actor; the
 ///   handlers run in `self`'s context. `on_value` takes `T` (nothing for
 ///   `void`), `on_error` takes `caf::error`.
-/// - `co_await` inside a `task` (API.md section 6).
+/// - `co_await` inside a `task` (streams/task.hpp): yields `T` or throws
+///   `stream_error`; `co_await p.as_expected()` yields `caf::expected<T>`.
+///
+/// `with_timeout(d)` gives any of these a timeout (`co_await
+/// p.with_timeout(d)`).
 ///
 /// A second await fails with `invalid_argument`. Moving is allowed; copying
 /// is not (a copy would send the request twice).
@@ -116,8 +136,11 @@ public:
   pending(const pending&) = delete;
   pending& operator=(const pending&) = delete;
 
-  /// Sends the request and blocks until the reply.
+  /// Sends the request and blocks until the reply (or the `with_timeout`
+  /// timeout).
   caf::expected<T> get() {
+    if (timeout_)
+      return get(*timeout_);
     return await_blocking(no_deadline, caf::infinite);
   }
 
@@ -125,7 +148,7 @@ public:
   template <class Rep, class Period>
   caf::expected<T> get(std::chrono::duration<Rep, Period> timeout) {
     if (timeout >= longest_timeout)
-      return get();
+      return await_blocking(no_deadline, caf::infinite);
     auto ts = std::chrono::duration_cast<caf::timespan>(timeout);
     if (receiver_deadline_)
       return await_blocking(ts, caf::duration{ts + receiver_grace});
@@ -133,11 +156,11 @@ public:
   }
 
   /// Sends the request from `self`; runs `on_value` or `on_error` in
-  /// `self`'s context when the reply arrives.
+  /// `self`'s context when the reply arrives (after the `with_timeout`
+  /// timeout, if one was set, with `stream_errc::timeout`).
   template <class Self, class OnValue, class OnError>
   void then(Self* self, OnValue on_value, OnError on_error) {
-    then_impl(self, no_deadline, caf::infinite, std::move(on_value),
-              std::move(on_error));
+    send_then(self, std::move(on_value), std::move(on_error));
   }
 
   /// As `then`, failing with `stream_errc::timeout` after `timeout` (reads
@@ -145,17 +168,53 @@ public:
   template <class Self, class Rep, class Period, class OnValue, class OnError>
   void then(Self* self, std::chrono::duration<Rep, Period> timeout,
             OnValue on_value, OnError on_error) {
-    if (timeout >= longest_timeout) {
-      then(self, std::move(on_value), std::move(on_error));
-      return;
-    }
-    auto ts = std::chrono::duration_cast<caf::timespan>(timeout);
-    if (receiver_deadline_)
-      then_impl(self, ts, caf::duration{ts + receiver_grace},
-                std::move(on_value), std::move(on_error));
+    with_timeout(timeout).send_then(self, std::move(on_value),
+                                    std::move(on_error));
+  }
+
+  /// The same request with a timeout for whichever way it is awaited:
+  /// `co_await p.with_timeout(200ms)` in a task, or `then` / `get`. As with
+  /// `get(timeout)`, a read that times out consumes nothing. Takes the
+  /// request out of this pending.
+  template <class Rep, class Period>
+  pending with_timeout(std::chrono::duration<Rep, Period> timeout) {
+    pending result = std::move(*this);
+    if (timeout < longest_timeout)
+      result.timeout_ = std::chrono::duration_cast<caf::timespan>(timeout);
     else
-      then_impl(self, no_deadline, caf::duration{ts}, std::move(on_value),
-                std::move(on_error));
+      result.timeout_.reset();
+    return result;
+  }
+
+  /// `co_await p.as_expected()` in a task yields `caf::expected<T>` instead
+  /// of throwing `stream_error` (streams/task.hpp).
+  detail::expected_awaitable<T> as_expected() {
+    return detail::expected_awaitable<T>{std::move(*this)};
+  }
+
+  /// The timeout that `with_timeout` set, if any.
+  std::optional<caf::timespan> timeout() const noexcept { return timeout_; }
+
+  /// Where `send_then` sent the request, and its id.
+  struct sent_request {
+    caf::actor dest;
+    caf::message_id id;
+  };
+
+  /// `then` for awaiters that may abandon the request (tasks): returns the
+  /// destination and the request's id (none if it was never sent), which
+  /// `(cancel_atom, id)` names.
+  template <class Self, class OnValue, class OnError>
+  sent_request send_then(Self* self, OnValue on_value, OnError on_error) {
+    if (!timeout_)
+      return then_impl(self, no_deadline, caf::infinite, std::move(on_value),
+                       std::move(on_error));
+    auto ts = *timeout_;
+    if (receiver_deadline_)
+      return then_impl(self, ts, caf::duration{ts + receiver_grace},
+                       std::move(on_value), std::move(on_error));
+    return then_impl(self, no_deadline, caf::duration{ts}, std::move(on_value),
+                     std::move(on_error));
   }
 
   /// Takes the request out for a custom awaiter (coroutines, tests):
@@ -180,6 +239,9 @@ public:
         = deadline;
     return std::make_pair(std::move(dest_), std::move(msg_));
   }
+
+  /// Where the request goes (none until a spawning pending is awaited).
+  const caf::actor& destination() const noexcept { return dest_; }
 
   /// Whether the receiver enforces deadlines (reads, connects).
   bool receiver_deadline() const noexcept { return receiver_deadline_; }
@@ -230,13 +292,13 @@ private:
   }
 
   template <class Self, class OnValue, class OnError>
-  void then_impl(Self* self, caf::timespan deadline,
-                 caf::duration client_timeout, OnValue on_value,
-                 OnError on_error) {
+  sent_request then_impl(Self* self, caf::timespan deadline,
+                         caf::duration client_timeout, OnValue on_value,
+                         OnError on_error) {
     auto req = release(deadline);
     if (!req) {
       on_error(req.error());
-      return;
+      return {};
     }
     auto dest = std::move(req->first);
     // Both handlers hold the destination: a connection whose last handle was
@@ -245,6 +307,7 @@ private:
       on_error(detail::normalize(std::move(err)));
     };
     auto hdl = self->request(dest, client_timeout, std::move(req->second));
+    sent_request sent{dest, hdl.id()};
     if constexpr (std::is_void_v<reply_type>) {
       std::move(hdl).then(
         [dest, on_value]() mutable {
@@ -261,6 +324,7 @@ private:
         },
         std::move(err_handler));
     }
+    return sent;
   }
 
   caf::actor dest_;
@@ -268,6 +332,7 @@ private:
   caf::message msg_;
   bool receiver_deadline_ = false;
   bool used_ = false;
+  std::optional<caf::timespan> timeout_;
 };
 
 } // namespace actorstreams

@@ -275,6 +275,19 @@ void read_buffer::drop(std::size_t n) {
   }
 }
 
+void read_buffer::unread(bytes chunk) {
+  if (chunk.empty())
+    return;
+  if (!empty()) {
+    chunk.append(data_, head_, bytes::npos);
+    // The kept chunks stay behind, in order.
+  }
+  data_ = std::move(chunk);
+  head_ = 0;
+  // Scan positions were relative to the old front.
+  scan_offset_ = 0;
+}
+
 void read_buffer::merge() const {
   if (more_.empty())
     return;

@@ -91,6 +91,12 @@ public:
   /// `exception`, even with bytes buffered (which stay buffered).
   void set_exception() noexcept;
 
+  /// Puts `chunk` back in front of the buffered bytes, as if it had never
+  /// been consumed: the answer to a request that its requester abandoned
+  /// after it was served (a cancelled task, docs/coroutines.md). Allowed
+  /// after EOF and failures too.
+  void unread(bytes chunk);
+
   // -- requests ---------------------------------------------------------------
 
   /// n < 0: everything up to EOF; n == 0: empty at once; n > 0: 1..n bytes,

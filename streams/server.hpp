@@ -20,6 +20,8 @@
 #include "net/transport.hpp"
 #include "streams/connection.hpp"
 #include "streams/pending.hpp"
+#include "streams/run.hpp"
+#include "streams/task.hpp"
 
 namespace actorstreams {
 
@@ -95,8 +97,8 @@ struct server_options {
   std::size_t write_high_water = default_write_high_water;
   std::size_t write_low_water = default_write_low_water;
   std::size_t read_window = net::default_read_window;
-  /// Run each per-connection handler actor (the caf::behavior form) on its
-  /// connection's I/O thread, so that the two talk without a thread
+  /// Run each per-connection handler actor (the caf::behavior and task
+  /// forms) on its connection's I/O thread, so that the two talk without a thread
   /// hand-off (docs/performance.md). Such a handler must never block, not
   /// even briefly; set false for handlers that compute for long or call
   /// blocking code, to run them on CAF's scheduler.
@@ -158,13 +160,25 @@ client_handler make_client_handler(caf::actor_system& sys, Handler handler,
         cfg, handler, stream_reader{conn}, stream_writer{conn});
       track_handler(*sys, actor);
     };
+  } else if constexpr (std::is_invocable_r_v<task<void>, fn, stream_reader,
+                                             stream_writer>) {
+    // One task, in one actor, per connection (asyncio wraps a coroutine
+    // callback in a Task), next to its connection unless told otherwise.
+    return [sys = &sys, handler, pin](connection_actor conn) {
+      auto make = [handler, conn]() mutable {
+        return serve_client(std::move(handler), std::move(conn));
+      };
+      auto host = pin ? host_of(conn) : nullptr;
+      spawn_task_actor(*sys, make_root(std::move(make), false), host, true);
+    };
   } else {
     static_assert(std::is_invocable_v<fn, stream_reader, stream_writer>,
                   "a start_server handler is one of: "
                   "void(stream_reader, stream_writer), "
                   "caf::behavior(caf::event_based_actor*, stream_reader, "
-                  "stream_writer), or a caf::actor that receives "
-                  "(connected_atom, connection)");
+                  "stream_writer), task<void>(stream_reader, stream_writer), "
+                  "or a caf::actor that receives (connected_atom, "
+                  "connection)");
     return [handler](connection_actor conn) {
       try {
         handler(stream_reader{conn}, stream_writer{conn});
@@ -189,6 +203,10 @@ pending<server> start_server_impl(caf::actor_system& sys,
 ///   server actor; it must not block (spawn an actor or use `then`);
 /// - `caf::behavior(caf::event_based_actor*, stream_reader, stream_writer)`:
 ///   spawned as an actor per connection;
+/// - `task<void>(stream_reader, stream_writer)`: a coroutine, run as a task
+///   in an actor of its own per connection (streams/task.hpp); an exception
+///   that escapes it is reported once on stderr ('Unhandled exception in
+///   client_connected handler (peer ...)') and closes its connection;
 /// - a `caf::actor` that receives `(connected_atom, connection)` per client.
 /// Fails with bind_failed (e.g. address in use) or invalid_argument.
 template <class Handler>
