@@ -18,15 +18,14 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-
 #include "demo_args.hpp"
-#include "stop_signals.hpp"
+#include "print_line.hpp"
 #include "py_repr.hpp"
+#include "stop_signals.hpp"
 
 namespace as = actorstreams;
 
@@ -38,11 +37,7 @@ constexpr auto line_timeout = std::chrono::seconds{10};
 /// Longest request head accepted, in lines.
 constexpr std::size_t max_head_lines = 100;
 
-void print_line(const std::string& line) {
-  static std::mutex mtx;
-  std::lock_guard<std::mutex> guard{mtx};
-  std::cout << line << std::endl;
-}
+using demos::print_line;
 
 /// Reports a failure on stderr; `closed` means that we closed the
 /// connection (the server is shutting down): nothing to report.

@@ -1,7 +1,9 @@
-// print_http_headers: asyncio's "Get HTTP headers" example on actorstreams.
-// Demonstrates a small client protocol: open_connection, one write, then a
-// readline loop until EOF (readline returns "" at EOF), every step awaited
-// with a bounded `get(timeout)`.
+// print_http_headers: asyncio's "Get HTTP headers" example on actorstreams,
+// as a coroutine that reads like the Python original: open_connection, one
+// write, then a readline loop until EOF (readline returns "" at EOF), every
+// step `co_await`ed with a timeout. The actor-style version, with the same
+// arguments and output, is print_http_headers_actor.cpp;
+// docs/coroutines.md shows both beside asyncio's.
 //
 // Run:   print_http_headers http://127.0.0.1:8080/
 //        (against http_server, or `python3 -m http.server 8080`)
@@ -9,14 +11,11 @@
 
 #include <streams/all.hpp>
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <optional>
-#include <string>
-#include <string_view>
+
+#include "http_headers.hpp"
 
 namespace as = actorstreams;
 
@@ -24,161 +23,40 @@ namespace {
 
 constexpr auto step_timeout = std::chrono::seconds{10};
 
-/// The parts of an absolute URL that the example uses.
-struct url_parts {
-  std::string scheme;
-  std::string host; // without the brackets of an IPv6 literal
-  uint16_t port = 80;
-  std::string path; // path and query, "/" if empty
-};
+as::task<void> print_http_headers(caf::actor_system& sys,
+                                  demos::url_parts url) {
+  auto [reader, writer] = co_await as::open_connection(sys, url.host, url.port)
+                            .with_timeout(step_timeout);
 
-/// Splits `url` as urllib.parse.urlsplit would (scheme, host, port, path);
-/// nullopt with `why` set if it is not a usable absolute URL.
-std::optional<url_parts> parse_url(std::string_view url, std::string& why) {
-  url_parts result;
-  auto colon = url.find("://");
-  if (colon == std::string_view::npos || colon == 0) {
-    why = "not an absolute URL (expected scheme://host[:port]/path)";
-    return std::nullopt;
-  }
-  for (char ch : url.substr(0, colon))
-    result.scheme += static_cast<char>(
-      std::tolower(static_cast<unsigned char>(ch)));
-  auto rest = url.substr(colon + 3);
-  rest = rest.substr(0, rest.find('#'));
-  auto authority_end = std::min(rest.find('/'), rest.find('?'));
-  auto authority = rest.substr(0, authority_end);
-  if (authority_end != std::string_view::npos)
-    result.path = rest.substr(authority_end);
-  if (result.path.empty() || result.path.front() != '/')
-    result.path.insert(0, "/");
-  if (auto at = authority.rfind('@'); at != std::string_view::npos)
-    authority = authority.substr(at + 1); // drop user:password@
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      why = "invalid IPv6 address in the URL";
-      return std::nullopt;
-    }
-    result.host = authority.substr(1, close - 1);
-    auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        why = "unexpected text after the IPv6 address";
-        return std::nullopt;
-      }
-      port_text = after.substr(1);
-    }
-  } else {
-    auto sep = authority.rfind(':');
-    result.host = authority.substr(0, sep);
-    if (sep != std::string_view::npos)
-      port_text = authority.substr(sep + 1);
-  }
-  if (result.host.empty()) {
-    why = "no host in the URL";
-    return std::nullopt;
-  }
-  if (!port_text.empty()) {
-    unsigned long port = 0;
-    for (char ch : port_text) {
-      if (ch < '0' || ch > '9' || port > 65535) {
-        why = "invalid port in the URL";
-        return std::nullopt;
-      }
-      port = port * 10 + static_cast<unsigned long>(ch - '0');
-    }
-    if (port == 0 || port > 65535) {
-      why = "port out of range in the URL";
-      return std::nullopt;
-    }
-    result.port = static_cast<uint16_t>(port);
-  }
-  return result;
-}
+  writer.write(demos::head_request(url));
+  co_await writer.drain().with_timeout(step_timeout);
 
-/// `line.decode('latin1').rstrip()` as UTF-8 text: strips what Python's
-/// str.rstrip() counts as whitespace among the Latin-1 characters.
-std::string decode_and_rstrip(std::string_view line) {
-  auto is_space = [](unsigned char ch) {
-    return (ch >= 0x09 && ch <= 0x0d) || (ch >= 0x1c && ch <= 0x20)
-           || ch == 0x85 || ch == 0xa0;
-  };
-  while (!line.empty() && is_space(static_cast<unsigned char>(line.back())))
-    line.remove_suffix(1);
-  std::string out;
-  out.reserve(line.size());
-  for (char ch : line) {
-    auto byte = static_cast<unsigned char>(ch);
-    if (byte < 0x80) {
-      out += ch;
-    } else {
-      out += static_cast<char>(0xc0 | (byte >> 6));
-      out += static_cast<char>(0x80 | (byte & 0x3f));
-    }
+  for (;;) {
+    auto line = co_await reader.readline().with_timeout(step_timeout);
+    if (line.empty())
+      break; // EOF
+    if (auto text = demos::decode_and_rstrip(line); !text.empty())
+      std::cout << "HTTP header> " << text << std::endl;
   }
-  return out;
-}
 
-int fail(std::string_view what, const caf::error& err) {
-  std::cerr << "print_http_headers: " << what << ": " << as::describe(err)
-            << std::endl;
-  return EXIT_FAILURE;
+  // Ignore the body, close the socket
+  writer.close();
+  co_await writer.wait_closed().with_timeout(step_timeout);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 || std::string_view{argv[1]} == "-h"
-      || std::string_view{argv[1]} == "--help") {
-    std::cerr << "usage: print_http_headers URL   (e.g. http://127.0.0.1:8080/)"
-              << std::endl;
-    return argc == 2 ? EXIT_SUCCESS : 2;
-  }
-  std::string why;
-  auto url = parse_url(argv[1], why);
-  if (!url) {
-    std::cerr << "print_http_headers: " << argv[1] << ": " << why << std::endl;
-    return 2;
-  }
-  if (url->scheme == "https") {
-    std::cerr << "print_http_headers: https is not supported yet (TLS "
-                 "arrives in a later version of actorstreams); use an "
-                 "http:// URL"
-              << std::endl;
-    return 2;
-  }
-  if (url->scheme != "http") {
-    std::cerr << "print_http_headers: unsupported scheme '" << url->scheme
-              << "' (only http:// is supported)" << std::endl;
-    return 2;
-  }
-
+  demos::url_parts url;
+  if (auto code = demos::parse_command_line(argc, argv, "print_http_headers",
+                                            url))
+    return *code;
   as::runtime rt;
-  auto conn = as::open_connection(rt.system(), url->host, url->port)
-                .get(step_timeout);
-  if (!conn)
-    return fail("cannot connect", conn.error());
-  auto [reader, writer] = *conn;
-
-  writer.write("HEAD " + url->path + " HTTP/1.0\r\nHost: " + url->host
-               + "\r\n\r\n");
-  if (auto drained = writer.drain().get(step_timeout); !drained)
-    return fail("cannot send the request", drained.error());
-
-  for (;;) {
-    auto line = reader.readline().get(step_timeout);
-    if (!line)
-      return fail("cannot read the response", line.error());
-    if (line->empty())
-      break; // EOF
-    if (auto text = decode_and_rstrip(*line); !text.empty())
-      std::cout << "HTTP header> " << text << std::endl;
+  try {
+    as::run(rt.system(), print_http_headers(rt.system(), url));
+  } catch (const as::stream_error& e) {
+    std::cerr << "print_http_headers: " << e.what() << std::endl;
+    return EXIT_FAILURE;
   }
-
-  writer.close();
-  if (auto closed = writer.wait_closed().get(step_timeout); !closed)
-    return fail("cannot close", closed.error());
   return EXIT_SUCCESS;
 }

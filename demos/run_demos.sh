@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the demos as a user would, on 127.0.0.1 with ports picked by the
-# servers (--port 0), no outside network:
+# servers (--port 0), no outside network: the seed's examples in coroutine
+# style, then the same examples in actor style (*_actor):
 #   tcp_echo_server + tcp_echo_client, http_server + print_http_headers,
 #   wait_for_data.
 # Usage: demos/run_demos.sh <directory with the built demos>   (make demo)
@@ -48,8 +49,8 @@ fail() {
   failures=$((failures + 1))
 }
 
-for demo in tcp_echo_server tcp_echo_client http_server print_http_headers \
-            wait_for_data; do
+examples=(tcp_echo_server tcp_echo_client print_http_headers wait_for_data)
+for demo in http_server "${examples[@]}" "${examples[@]/%/_actor}"; do
   if [[ ! -x "$demo_dir/$demo" ]]; then
     echo "run_demos: $demo_dir/$demo not found; build the demos first" \
          "(make build)" >&2
@@ -131,20 +132,29 @@ run_client() {
   ((status == 0)) || fail "$name $* exited with status $status"
 }
 
-# 1. TCP echo server and client
-if start_server tcp_echo_server --host 127.0.0.1 --port 0; then
-  run_client tcp_echo_client --host 127.0.0.1 --port "$server_port"
-  stop_server tcp_echo_server "$server_pid"
-fi
+# The four examples in one style: "" (coroutines) or "_actor".
+run_examples() {
+  local style=$1
+  # 1. TCP echo server and client
+  if start_server "tcp_echo_server$style" --host 127.0.0.1 --port 0; then
+    run_client "tcp_echo_client$style" --host 127.0.0.1 --port "$server_port"
+    stop_server "tcp_echo_server$style" "$server_pid"
+  fi
 
-# 2. HTTP headers, from the project's own HTTP/1.0 server
-if start_server http_server --host 127.0.0.1 --port 0; then
-  run_client print_http_headers "http://127.0.0.1:$server_port/"
-  stop_server http_server "$server_pid"
-fi
+  # 2. HTTP headers, from the project's own HTTP/1.0 server
+  if start_server http_server --host 127.0.0.1 --port 0; then
+    run_client "print_http_headers$style" "http://127.0.0.1:$server_port/"
+    stop_server http_server "$server_pid"
+  fi
 
-# 3. A socketpair's end registered to wait for data
-run_client wait_for_data
+  # 3. A socketpair's end registered to wait for data
+  run_client "wait_for_data$style"
+}
+
+printf '\n#### The examples as coroutines (docs/coroutines.md)\n'
+run_examples ""
+printf '\n#### The same examples as actors and blocking calls (*_actor)\n'
+run_examples _actor
 
 echo
 if ((failures > 0)); then

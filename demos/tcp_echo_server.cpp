@@ -1,8 +1,9 @@
 // tcp_echo_server: asyncio's "TCP echo server using streams" example on
-// actorstreams. Demonstrates start_server with a per-connection actor handler
-// (`caf::behavior(caf::event_based_actor*, stream_reader, stream_writer)`)
-// whose steps chain with `then(self, ...)`, so that nothing blocks inside an
-// actor, and a clean shutdown on SIGINT/SIGTERM.
+// actorstreams, with a coroutine per client that reads like the Python
+// original: start_server runs `handle_echo` as one task, in one actor, per
+// connection, and nothing blocks a thread while a client is slow. The
+// actor-style version, with the same flags and output, is
+// tcp_echo_server_actor.cpp; docs/coroutines.md shows both beside asyncio's.
 //
 // Run:   tcp_echo_server [--host 127.0.0.1] [--port 8888]
 //        (--port 0 picks a free port; the first line shows the real one)
@@ -11,71 +12,42 @@
 
 #include <streams/all.hpp>
 
-#include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <mutex>
 #include <string>
 
-
 #include "demo_args.hpp"
-#include "stop_signals.hpp"
+#include "print_line.hpp"
 #include "py_repr.hpp"
+#include "stop_signals.hpp"
 
 namespace as = actorstreams;
 
 namespace {
 
-/// Prints one whole line and flushes: handlers run on several threads and
-/// the output is often a pipe.
-void print_line(const std::string& line) {
-  static std::mutex mtx;
-  std::lock_guard<std::mutex> guard{mtx};
-  std::cout << line << std::endl;
+/// One task per client: read up to 100 bytes, echo them, close. An error
+/// escaping it is reported once with the peer and closes the connection.
+as::task<void> handle_echo(as::stream_reader reader, as::stream_writer writer) {
+  auto data = co_await reader.read(100);
+  auto message = demos::py_repr(data);
+  auto addr = co_await writer.get_extra_info("peername");
+
+  demos::print_line("Received " + message + " from " + demos::py_repr(addr));
+  demos::print_line("Send: " + message);
+  writer.write(data);
+  co_await writer.drain();
+
+  demos::print_line("Close the client socket");
+  writer.close();
+  co_await writer.wait_closed();
 }
 
-/// Reports a failed step on stderr and gives up on the client. `closed`
-/// means that we closed the connection (the server is shutting down), so
-/// there is nothing to report.
-auto give_up(as::stream_writer writer, std::string what) {
-  return [writer, what](caf::error err) {
-    if (as::as_stream_errc(err) != as::stream_errc::closed)
-      std::cerr << "tcp_echo_server: " << what << ": " << as::describe(err)
-                << std::endl;
-    writer.close();
-  };
-}
-
-/// One actor per client: read up to 100 bytes, echo them, close.
-caf::behavior handle_echo(caf::event_based_actor* self,
-                          as::stream_reader reader, as::stream_writer writer) {
-  reader.read(100).then(
-    self,
-    [self, writer](as::bytes data) {
-      writer.get_extra_info("peername")
-        .then(
-          self,
-          [self, writer, data](as::bytes peer) {
-            auto message = demos::py_repr(data);
-            print_line("Received " + message + " from " + demos::py_repr(peer));
-            print_line("Send: " + message);
-            writer.write(data);
-            writer.drain().then(
-              self,
-              [self, writer] {
-                print_line("Close the client socket");
-                writer.close();
-                writer.wait_closed().then(
-                  self, [] {}, give_up(writer, "wait_closed"));
-              },
-              give_up(writer, "drain"));
-          },
-          give_up(writer, "get_extra_info"));
-    },
-    give_up(writer, "read"));
-  // No behavior of its own: the actor lives while its requests are pending
-  // and terminates after the last reply.
-  return {};
+/// asyncio's `main()` up to serve_forever: the server, once it listens.
+as::task<as::server> start(caf::actor_system& sys, std::string host,
+                           uint16_t port) {
+  auto server = co_await as::start_server(sys, handle_echo, host, port);
+  demos::print_line("Serving on " + demos::join_addresses(server.addresses()));
+  co_return server;
 }
 
 void usage(std::ostream& out) {
@@ -97,19 +69,19 @@ int main(int argc, char** argv) {
   auto stop_signals = demos::block_stop_signals();
   {
     as::runtime rt;
-    auto srv = as::start_server(rt.system(), handle_echo, host, port)
-                 .get(std::chrono::seconds{10});
-    if (!srv) {
+    as::server server;
+    try {
+      server = as::run(rt.system(), start(rt.system(), host, port));
+    } catch (const as::stream_error& e) {
       std::cerr << "tcp_echo_server: cannot serve on " << host << ":" << port
-                << ": " << as::describe(srv.error()) << std::endl;
-      return 1;
+                << ": " << e.what() << std::endl;
+      return EXIT_FAILURE;
     }
-    print_line("Serving on " + demos::join_addresses(srv->addresses()));
+    // serve_forever, until Ctrl-C or SIGTERM.
     demos::wait_for_stop(stop_signals);
-    // Stop accepting. Clients still connected are cut off with everything
-    // else when the runtime shuts down, as asyncio.run cancels the handler
-    // tasks on Ctrl-C.
-    srv->close();
+    // Stop accepting. The handler tasks still running are cancelled when the
+    // runtime shuts down, as asyncio.run cancels them on Ctrl-C.
+    server.close();
   } // the runtime shuts down here
   return EXIT_SUCCESS;
 }

@@ -1,8 +1,10 @@
 // wait_for_data: asyncio's "Register an open socket to wait for data using
-// streams" example on actorstreams. Demonstrates adopting an already
-// connected socket with `open_connection(sys, fd)` (asyncio's `sock=`): one
-// end of a socketpair becomes a connection, the other end sends "abc" with a
-// plain ::send, and the reader waits for it.
+// streams" example on actorstreams, as a coroutine that reads like the
+// Python original: one end of a socketpair is adopted with
+// `open_connection(sys, fd)` (asyncio's `sock=`), the other end sends "abc"
+// with a plain ::send, and the task awaits it without blocking a thread.
+// The actor-style version, with the same output, is wait_for_data_actor.cpp;
+// docs/coroutines.md shows both beside asyncio's.
 //
 // Run:   wait_for_data        (prints "Received: abc")
 
@@ -13,6 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <stdexcept>
+#include <string>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,10 +27,24 @@ namespace {
 
 constexpr auto step_timeout = std::chrono::seconds{10};
 
-int fail(const char* what, const caf::error& err) {
-  std::cerr << "wait_for_data: " << what << ": " << as::describe(err)
-            << std::endl;
-  return EXIT_FAILURE;
+/// `rsock` is the socket to adopt, `wsock` its peer (the test's network).
+as::task<void> wait_for_data(caf::actor_system& sys, int rsock, int wsock) {
+  // Register the open socket to wait for data; from here on the connection
+  // owns rsock (a socket it cannot adopt stays the caller's).
+  auto [reader, writer] = co_await as::open_connection(sys, rsock)
+                            .with_timeout(step_timeout);
+
+  // Simulate the reception of data from the network.
+  if (::send(wsock, "abc", 3, MSG_NOSIGNAL) != 3)
+    throw std::runtime_error(std::string{"send: "} + std::strerror(errno));
+
+  // Wait for data
+  auto data = co_await reader.read(100).with_timeout(step_timeout);
+
+  // Got data, we are done: close the socket
+  std::cout << "Received: " << data << std::endl;
+  writer.close();
+  co_await writer.wait_closed().with_timeout(step_timeout);
 }
 
 } // namespace
@@ -39,36 +57,18 @@ int main() {
               << std::endl;
     return EXIT_FAILURE;
   }
-  int rsock = fds[0];
-  int wsock = fds[1];
   int rc = EXIT_SUCCESS;
   {
     as::runtime rt;
-    // Register the open socket to wait for data; from here on the
-    // connection owns rsock.
-    auto conn = as::open_connection(rt.system(), rsock).get(step_timeout);
-    if (!conn) {
-      ::close(rsock);
-      ::close(wsock);
-      return fail("cannot adopt the socket", conn.error());
-    }
-    auto [reader, writer] = *conn;
-
-    // Simulate the reception of data from the network.
-    if (::send(wsock, "abc", 3, MSG_NOSIGNAL) != 3) {
-      std::cerr << "wait_for_data: send: " << std::strerror(errno)
-                << std::endl;
+    try {
+      as::run(rt.system(), wait_for_data(rt.system(), fds[0], fds[1]));
+    } catch (const std::exception& e) {
+      std::cerr << "wait_for_data: " << e.what() << std::endl;
       rc = EXIT_FAILURE;
-    } else if (auto data = reader.read(100).get(step_timeout); !data) {
-      rc = fail("cannot receive", data.error());
-    } else {
-      std::cout << "Received: " << *data << std::endl;
     }
-
-    writer.close();
-    if (auto closed = writer.wait_closed().get(step_timeout); !closed)
-      rc = fail("cannot close", closed.error());
   }
-  ::close(wsock);
+  // Close the second socket. The first is the connection's, which closed
+  // it; one that could not be adopted is left to the process's exit.
+  ::close(fds[1]);
   return rc;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""print_http_headers and http_server: exact output against the project's
-own server, the exact request bytes and line handling against a scripted
-server, errors, and http_server answering an ordinary HTTP client.
+"""print_http_headers (either style, coroutine or *_actor) and http_server:
+exact output against the project's own server, the exact request bytes and
+line handling against a scripted server, errors, and http_server answering
+an ordinary HTTP client.
 
 Usage: test_http.py <http_server> <print_http_headers> <case>
 """

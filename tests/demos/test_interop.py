@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Interop with Python's own asyncio and http.server:
+"""Interop with Python's own asyncio and http.server, for either style of
+the demos (coroutine or *_actor):
 
 - python_client:       asyncio clients (open_connection, write, drain,
                        read(100)) against tcp_echo_server get their exact
                        bytes back; the server prints exactly the lines
                        asyncio's example would, with the client's address;
 - python_clients_concurrent: the same with many clients at once;
+- python_idle_client:  a client that connects and stays silent holds up
+                       nobody: others are served meanwhile, and it gets its
+                       own echo when it finally writes;
 - python_server:       tcp_echo_client against asyncio.start_server running
                        the documentation's handle_echo prints exact lines;
 - python_http_server:  print_http_headers against `python3 -m http.server`.
@@ -84,6 +88,40 @@ def case_python_clients_concurrent(server):
         check_equal(collections.Counter(lines), expected,
                     "tcp_echo_server lines (in any order across clients)")
         check_equal(srv.stop(), 0, "tcp_echo_server exit status")
+
+
+def case_python_idle_client(server):
+    async def scenario(port):
+        idle_reader, idle_writer = await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", port), STEP_TIMEOUT)
+        try:
+            # While the first client's handler waits for its data, others
+            # are served in full.
+            others = await asyncio.wait_for(
+                asyncio.gather(*(echo_exchange(port, f"busy {i}".encode())
+                                 for i in range(4))), STEP_TIMEOUT)
+            idle_writer.write(b"late but served")
+            await idle_writer.drain()
+            late = await asyncio.wait_for(idle_reader.read(), STEP_TIMEOUT)
+        finally:
+            idle_writer.close()
+            await asyncio.wait_for(idle_writer.wait_closed(), STEP_TIMEOUT)
+        return others, late
+
+    with Server([server, "--host", "127.0.0.1", "--port", "0"]) as srv:
+        others, late = asyncio.run(scenario(srv.port))
+        expected = collections.Counter()
+        for i, (echoed, peer) in enumerate(others):
+            check_equal(echoed, f"busy {i}".encode(), "a busy client's echo")
+            expected.update(expected_server_lines(f"busy {i}".encode(), peer))
+        check_equal(collections.Counter(srv.next_lines(3 * len(others))), expected,
+                    "tcp_echo_server lines for the busy clients")
+        check_equal(late, b"late but served", "the idle client's own echo")
+        lines = srv.next_lines(3)
+        check(lines[0].startswith("Received 'late but served' from "),
+              f"the idle client's line: {lines[0]!r}")
+        check_equal(srv.stop(), 0, "tcp_echo_server exit status")
+        check_equal(srv.stderr(), "", "tcp_echo_server stderr")
 
 
 def case_python_server(client):
@@ -165,6 +203,7 @@ if __name__ == "__main__":
     main({
         "python_client": case_python_client,
         "python_clients_concurrent": case_python_clients_concurrent,
+        "python_idle_client": case_python_idle_client,
         "python_server": case_python_server,
         "python_http_server": case_python_http_server,
     })
