@@ -5,11 +5,17 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/detail/sync_request_bouncer.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/intrusive/task_result.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/send.hpp>
+#include <caf/type_erased_tuple.hpp>
 
 #include "actors/io_module.hpp"
 #include "actors/messages.hpp"
 #include "actors/thread_logger_guard.hpp"
+#include "streams/errors.hpp"
 
 namespace actorstreams {
 
@@ -23,6 +29,9 @@ task_actor::~task_actor() {
 }
 
 caf::behavior task_actor::make_behavior() {
+  // An exit cancels the task instead of dropping it on the floor: see the
+  // class comment. (CAF delivers exit_reason::kill past this handler.)
+  set_exit_handler([this](caf::exit_msg& msg) { stop(std::move(msg.reason)); });
   // The task starts at once, as asyncio's create_task runs it at the next
   // turn of the loop; it may even finish before it awaits anything.
   starting_ = true;
@@ -41,6 +50,11 @@ caf::behavior task_actor::make_behavior() {
       sleepers_.erase(i);
       h.resume();
     },
+    [this](cancel_atom) {
+      // The grace after a stop is over: whatever is still held is given up.
+      if (stopping_)
+        quit(std::move(exit_reason_));
+    },
   };
 }
 
@@ -50,6 +64,99 @@ void task_actor::on_exit() {
   // connection (from this actor, the requester it knows).
   root_.reset();
   sleepers_.clear();
+  if (!held_.empty())
+    give_back_mailbox();
+}
+
+void task_actor::enqueue(caf::mailbox_element_ptr ptr,
+                         caf::execution_unit* eu) {
+  if (!ptr->mid.is_response()) {
+    super::enqueue(std::move(ptr), eu);
+    return;
+  }
+  // An answer to a read this actor abandoned as it died must not be dropped
+  // by the dead mailbox. On the actor's own thread on_exit cannot run
+  // meanwhile; from elsewhere, the lock keeps "alive: push" and "dead: give
+  // back" apart (on_exit closes the mailbox after setting dead_, under it).
+  std::unique_lock<std::mutex> guard{orphan_mtx_, std::defer_lock};
+  if (host() == nullptr || !host()->on_thread())
+    guard.lock();
+  if (dead_) {
+    give_back_orphan(ptr->mid, ptr->content());
+    return; // CAF would drop it: a response to a dead actor
+  }
+  super::enqueue(std::move(ptr), eu);
+}
+
+namespace {
+
+/// Visits every element of a dying actor's mailbox (CAF's nested queues
+/// prefix each element with their keys and queues, as for
+/// caf::detail::sync_request_bouncer).
+template <class Fn>
+struct element_visitor {
+  Fn& fn;
+
+  template <class Key, class Queue, class... Ts>
+  caf::intrusive::task_result operator()(const Key&, const Queue&,
+                                         Ts&... xs) {
+    (*this)(xs...);
+    return caf::intrusive::task_result::resume;
+  }
+
+  void operator()(caf::mailbox_element& x) { fn(x); }
+};
+
+} // namespace
+
+void task_actor::give_back_mailbox() {
+  {
+    std::lock_guard<std::mutex> guard{orphan_mtx_};
+    dead_ = true;
+    for (auto& h : held_)
+      for (auto& request : h.reads)
+        orphans_.emplace_back(h.conn, request);
+  }
+  held_.clear();
+  // From here on nothing more lands in the mailbox (enqueue gives answers
+  // back itself); what is in it now is all there is to look through.
+  mailbox().close();
+  caf::detail::sync_request_bouncer bounce{exit_reason_};
+  auto visit = [&](caf::mailbox_element& x) {
+    std::lock_guard<std::mutex> guard{orphan_mtx_};
+    if (!give_back_orphan(x.mid, x.content()))
+      bounce(x);
+  };
+  element_visitor<decltype(visit)> visitor{visit};
+  // The queue itself, as CAF's cleanup does: the closed inbox has nothing
+  // more to fetch (fifo_inbox::new_round would try).
+  get_normal_queue().flush_cache();
+  get_urgent_queue().flush_cache();
+  while (mailbox().queue().new_round(1000, visitor).consumed_items)
+    ; // nop
+}
+
+bool task_actor::give_back_orphan(caf::message_id answer_id,
+                                  caf::type_erased_tuple& answer) {
+  if (!answer_id.is_response())
+    return false;
+  auto i = std::find_if(orphans_.begin(), orphans_.end(), [&](const auto& o) {
+    return o.second.request_id() == answer_id.request_id();
+  });
+  if (i == orphans_.end())
+    return false;
+  auto conn = std::move(i->first);
+  orphans_.erase(i);
+  // anon_send: this may run on any thread, for an actor that is gone.
+  if (answer.match_elements<bytes>()) {
+    if (auto data = answer.move_if_unshared<bytes>(0); !data.empty())
+      caf::anon_send(conn, unread_atom_v, std::move(data));
+  } else if (answer.match_elements<caf::error>()) {
+    auto ire = as_incomplete_read(answer.get_as<caf::error>(0));
+    if (ire && !ire->partial.empty())
+      caf::anon_send(conn, unread_atom_v, std::move(ire->partial));
+  }
+  return true;
 }
 
 uint64_t task_actor::wake_after(caf::timespan delay,
@@ -70,31 +177,56 @@ void task_actor::finish(caf::error reason) {
   finished_ = true;
   exit_reason_ = std::move(reason);
   // make_behavior quits once the root is started; held reads: release().
-  if (!starting_ && held_.empty())
+  if (!starting_)
+    quit_when_done();
+}
+
+void task_actor::stop(caf::error reason) {
+  if (stopping_)
+    return;
+  stopping_ = true;
+  finished_ = true;
+  exit_reason_ = std::move(reason);
+  // As in on_exit, but the actor lives on to take the answers to the reads
+  // this abandons and give them back.
+  auto root = std::move(root_);
+  root.reset();
+  sleepers_.clear();
+  if (!held_.empty())
+    delayed_send(caf::actor_cast<caf::actor>(this), cancel_grace, cancel_atom_v);
+  quit_when_done();
+}
+
+void task_actor::quit_when_done() {
+  if (finished_ && held_.empty())
     quit(std::move(exit_reason_));
 }
 
-void task_actor::hold(const caf::actor& conn) {
+void task_actor::hold(const caf::actor& conn, caf::message_id request) {
   for (auto& h : held_) {
     if (h.conn == conn) {
-      ++h.reads;
+      h.reads.push_back(request);
       return;
     }
   }
-  held_.push_back(held_connection{conn, 1, {}});
+  held_.push_back(held_connection{conn, {request}, {}});
 }
 
-void task_actor::release(const caf::actor& conn) {
+void task_actor::release(const caf::actor& conn, caf::message_id request) {
   auto i = std::find_if(held_.begin(), held_.end(),
                         [&](const held_connection& h) { return h.conn == conn; });
-  if (i == held_.end() || --i->reads > 0)
+  if (i == held_.end())
+    return;
+  auto& reads = i->reads;
+  reads.erase(std::remove(reads.begin(), reads.end(), request), reads.end());
+  if (!reads.empty())
     return;
   auto deferred = std::move(i->deferred);
   held_.erase(i);
   for (auto& send : deferred)
     send();
-  if (finished_ && held_.empty() && !starting_)
-    quit(std::move(exit_reason_));
+  if (!starting_)
+    quit_when_done();
 }
 
 bool task_actor::holds(const caf::actor& conn) const noexcept {

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -13,6 +16,7 @@
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/message_id.hpp>
 #include <caf/timespan.hpp>
 
 #include "actors/pinned_actor.hpp"
@@ -35,15 +39,26 @@ public:
 /// every `co_await` is a request from this actor whose reply resumes it.
 ///
 /// It lives until its root task ends (it then quits, with an error if the
-/// task failed) or it is killed. When it terminates, the task and everything
-/// it awaits are destroyed: each abandoned read is cancelled at its
-/// connection and consumes nothing (docs/coroutines.md).
+/// task failed) or it is stopped. An exit message (`anon_send_exit`, a
+/// link, the runtime's shutdown) cancels the task, as `Task.cancel()` does
+/// in asyncio: the coroutines are destroyed at once, each abandoned read is
+/// cancelled at its connection, and the actor quits with the exit's reason
+/// as soon as every such read is accounted for (its bytes given back, or
+/// its cancel confirmed), at most `cancel_grace` later. So a stopped task
+/// consumes nothing. `exit_reason::kill` cannot be intercepted in CAF: the
+/// actor then dies at once, and the answers to the reads it abandoned are
+/// given back as they arrive, from its mailbox or as they are delivered to
+/// the dead actor (docs/coroutines.md).
 ///
 /// Spawned with an `io_unit` as host, it is pinned to that I/O thread, next
 /// to a connection (server handlers); otherwise it runs on CAF's scheduler.
 class task_actor : public pinned_actor<caf::event_based_actor> {
 public:
   using super = pinned_actor<caf::event_based_actor>;
+
+  /// How long a stopped task actor waits for the answers to its abandoned
+  /// reads (from a connection on a node that stopped answering, say).
+  static constexpr auto cancel_grace = std::chrono::seconds{5};
 
   task_actor(caf::actor_config& cfg, std::unique_ptr<task_root> root);
 
@@ -52,6 +67,8 @@ public:
   caf::behavior make_behavior() override;
 
   void on_exit() override;
+
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override;
 
   const char* name() const override { return "actorstreams.task"; }
 
@@ -66,14 +83,16 @@ public:
   /// once no abandoned read is still to be answered.
   void finish(caf::error reason);
 
-  /// A cancelled task abandoned a read from `conn` whose answer is still to
-  /// come: the actor stays until `release(conn)`, so that it can give those
-  /// bytes back, and its next reads from `conn` wait (`defer`) until then.
-  void hold(const caf::actor& conn);
+  /// A cancelled task abandoned a read from `conn` whose answer, with the
+  /// id `request` (as `pending::send_then` returned it), is still to come:
+  /// the actor stays until `release(conn, request)`, so that it can give
+  /// those bytes back, and its next reads from `conn` wait (`defer`) until
+  /// then.
+  void hold(const caf::actor& conn, caf::message_id request);
 
-  /// The answer to an abandoned read from `conn` arrived (and went back):
-  /// the deferred reads go out, in order.
-  void release(const caf::actor& conn);
+  /// The answer to the abandoned `request` arrived (and went back): once
+  /// no read from `conn` is held, the deferred reads go out, in order.
+  void release(const caf::actor& conn, caf::message_id request);
 
   /// Whether an abandoned read from `conn` is still to be answered.
   bool holds(const caf::actor& conn) const noexcept;
@@ -82,20 +101,42 @@ public:
   void defer(const caf::actor& conn, std::function<void()> send);
 
 private:
+  /// Cancels the task (an exit message): see the class comment.
+  void stop(caf::error reason);
+
+  /// Quits with `exit_reason_` if the task is over and nothing is held.
+  void quit_when_done();
+
+  /// Dying: gives back the answers to held reads that are already in the
+  /// mailbox, and bounces the requests there as CAF's own cleanup would.
+  void give_back_mailbox();
+
+  /// If `answer` (with id `answer_id`) answers an orphaned read, gives its
+  /// bytes back to that read's connection and returns true. Any thread;
+  /// needs `orphan_mtx_`.
+  bool give_back_orphan(caf::message_id answer_id,
+                        caf::type_erased_tuple& answer);
+
   std::unique_ptr<task_root> root_;
   std::unordered_map<uint64_t, std::coroutine_handle<>> sleepers_;
   uint64_t next_token_ = 0;
   /// make_behavior is starting the root: a finish now must wait for it.
   bool starting_ = false;
   bool finished_ = false;
+  bool stopping_ = false;
   caf::error exit_reason_;
   /// Connections with abandoned reads not answered yet.
   struct held_connection {
     caf::actor conn;
-    std::size_t reads = 0;
+    std::vector<caf::message_id> reads;
     std::vector<std::function<void()>> deferred;
   };
   std::vector<held_connection> held_;
+  /// Set by on_exit: the reads still held when the actor died, whose
+  /// answers may yet be delivered to the dead actor (from any thread).
+  std::mutex orphan_mtx_;
+  bool dead_ = false;
+  std::vector<std::pair<caf::actor, caf::message_id>> orphans_;
 };
 
 /// Spawns a task actor that runs `root`. `host`: an I/O thread's unit to pin

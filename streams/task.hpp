@@ -63,7 +63,7 @@ struct await_slot {
     if (abandoned) {
       if (host != nullptr) {
         give_back(value);
-        host->release(conn);
+        host->release(conn, id);
       }
       return;
     }
@@ -115,7 +115,7 @@ public:
     auto request_id = slot_->id.request_id().integer_value();
     if (slot_->conn && request_id != 0) {
       // The answer (the cancel's, or the read's own) is still to come.
-      host_->hold(slot_->conn);
+      host_->hold(slot_->conn, slot_->id);
       host_->send(slot_->conn, cancel_atom_v, request_id);
     } else {
       slot_->host = nullptr; // not sent yet, or not a read: nothing to undo
@@ -426,8 +426,10 @@ private:
 /// - `co_await sleep(d)`, `co_await gather(std::move(tasks))`.
 ///
 /// Destroying a task that waits cancels it: its awaited read is dropped at
-/// the connection, consuming nothing (docs/coroutines.md). A task is
-/// move-only and owns its coroutine frame.
+/// the connection, consuming nothing, or, if it was answered already, its
+/// bytes are given back (docs/coroutines.md). So does stopping the actor of
+/// a top-level task with an exit message (task_actor). A task is move-only
+/// and owns its coroutine frame.
 template <class T>
 class [[nodiscard]] task {
 public:

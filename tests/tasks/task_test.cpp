@@ -22,7 +22,7 @@ using testing::code_of;
 using testing::value_of;
 
 class Task : public testing::runtime_test {
-protected:
+public:
   /// Waits (bounded) until `actor` has terminated; returns its exit reason.
   caf::error wait_down(const caf::actor& actor) {
     caf::scoped_actor self{sys(), true};
@@ -351,6 +351,50 @@ TEST_F(Task, KillingATaskActorDropsItsReadAndTheConnectionStaysUsable) {
   EXPECT_EQ(wait_down(actor), caf::exit_reason::user_shutdown);
   reader.feed_data("for the next reader\n");
   EXPECT_EQ(value_of(reader.readline().get(bound)), "for the next reader\n");
+}
+
+/// A task actor is stopped with `reason` just as its read is answered, many
+/// times: every line ends up either with the task or back in the reader.
+void expect_no_line_lost_when_stopped(Task& test, caf::actor_system& sys,
+                                      caf::exit_reason reason) {
+  constexpr int rounds = 200;
+  for (int i = 0; i < rounds; ++i) {
+    auto reader = make_stream_reader(sys);
+    auto got = std::make_shared<std::atomic<int>>(0);
+    auto waiting = std::make_shared<std::atomic<bool>>(false);
+    auto waiter = [](stream_reader r, std::shared_ptr<std::atomic<int>> count,
+                     std::shared_ptr<std::atomic<bool>> flag) -> task<void> {
+      flag->store(true);
+      if (co_await r.readline() == "x\n")
+        ++*count;
+    };
+    auto actor = spawn_task(sys, waiter, reader, got, waiting);
+    for (int j = 0; j < 1000 && !waiting->load(); ++j)
+      std::this_thread::sleep_for(100us);
+    // Alternate which goes first; either way they race at the actors.
+    if (i % 2 == 0) {
+      reader.feed_data("x\n");
+      caf::anon_send_exit(actor, reason);
+    } else {
+      caf::anon_send_exit(actor, reason);
+      reader.feed_data("x\n");
+    }
+    test.wait_down(actor);
+    if (got->load() == 1)
+      continue; // the task had it
+    // Not taken: it is in the reader, or on its way back (after a kill,
+    // an answer the dead actor gets later is given back then).
+    ASSERT_EQ(value_of(reader.readline().get(bound)), "x\n") << "round " << i;
+  }
+}
+
+TEST_F(Task, AStoppedTaskActorLosesNoLineAnsweredAsItStops) {
+  expect_no_line_lost_when_stopped(*this, sys(),
+                                   caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Task, AKilledTaskActorLosesNoLineAnsweredAsItDies) {
+  expect_no_line_lost_when_stopped(*this, sys(), caf::exit_reason::kill);
 }
 
 TEST_F(Task, KillingASleepingTaskActorIsClean) {
