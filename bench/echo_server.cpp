@@ -1,5 +1,7 @@
-// echo_server: the benchmark echo server, and an example of a per-connection
-// actor whose steps chain with `then(self, ...)`, so that nothing blocks.
+// echo_server: the benchmark echo server, with its handler in either style:
+// a per-connection actor whose steps chain with `then(self, ...)`
+// (--handler actor, the default), or a coroutine task per connection
+// (--handler task), so that the two are measured side by side.
 //
 //   read mode:  loop reader.read(65536) -> writer.write -> writer.drain();
 //               at EOF drain and close (bench/README.md's raw echo)
@@ -7,7 +9,7 @@
 //               a line over --limit is dropped and the next one echoed
 //
 // Run:   echo_server [--host 127.0.0.1] [--port 8888] [--mode read|line]
-//                    [--limit 65536] [--io-threads 1]
+//                    [--handler actor|task] [--limit 65536] [--io-threads 1]
 //        (--port 0 picks a free port; the first line shows the real one)
 // Bench: bench/run_bench.sh BUILD_DIR (the shared harness, see
 //        ../shared/bench/README.md)
@@ -108,13 +110,64 @@ caf::behavior echo_lines(caf::event_based_actor* self,
   return {};
 }
 
+// The same two loops as coroutine tasks (one task, in one actor, per
+// connection). A reset or a close ends them quietly; anything else escapes
+// and is reported once by the server, with the peer.
+
+/// Whether `e` is how a connection ends rather than a failure.
+bool is_end(const as::stream_error& e) {
+  return e.code() == as::stream_errc::connection_reset
+         || e.code() == as::stream_errc::closed;
+}
+
+as::task<void> echo_chunks_task(as::stream_reader reader,
+                                as::stream_writer writer) {
+  try {
+    for (;;) {
+      auto data = co_await reader.read(65536);
+      if (data.empty())
+        break; // EOF: flush the echo, then close
+      writer.write(std::move(data));
+      co_await writer.drain();
+    }
+    co_await writer.drain();
+  } catch (const as::stream_error& e) {
+    if (!is_end(e))
+      throw;
+  }
+  writer.close();
+}
+
+as::task<void> echo_lines_task(as::stream_reader reader,
+                               as::stream_writer writer) {
+  try {
+    for (;;) {
+      auto line = co_await reader.readline().as_expected();
+      if (!line && as::as_limit_overrun(line.error()))
+        continue; // readline discarded the whole over-long line
+      if (!line)
+        throw as::stream_error(std::move(line.error()));
+      if (line->empty())
+        break; // EOF
+      writer.write(std::move(*line));
+      co_await writer.drain();
+    }
+  } catch (const as::stream_error& e) {
+    if (!is_end(e))
+      throw;
+  }
+  writer.close();
+}
+
 void usage(std::ostream& out) {
   out << "usage: echo_server [--host H] [--port P] [--mode read|line]\n"
-         "                   [--limit N] [--io-threads N]\n"
+         "                   [--handler actor|task] [--limit N] [--io-threads N]\n"
          "                   [--write-high-water N] [--backlog N]\n"
          "  Echoes every byte (read mode) or every line up to --limit bytes\n"
-         "  (line mode; longer lines are dropped).\n"
-         "  Defaults: --host 127.0.0.1 --port 8888 --mode read --limit 65536\n"
+         "  (line mode; longer lines are dropped), with an actor (then-chains)\n"
+         "  or a coroutine task per connection (--handler).\n"
+         "  Defaults: --host 127.0.0.1 --port 8888 --mode read --handler actor\n"
+         "  --limit 65536\n"
          "  --io-threads 1 --write-high-water 65536 (drain waits above it,\n"
          "  until a quarter of it is left) --backlog 1024; --port 0 picks a\n"
          "  free port.\n";
@@ -139,6 +192,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   uint16_t port = 8888;
   bool lines = false;
+  bool tasks = false;
   as::server_options opts; // opts.limit: the reader's limit, 64 KiB
   // The raw Asio peer's backlog: 9,000 clients connecting at once overflow
   // asyncio's default of 100, and their retried SYNs then pace the start.
@@ -164,6 +218,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--mode") {
       lines = value == "line";
       ok = lines || value == "read";
+    } else if (arg == "--handler") {
+      tasks = value == "task";
+      ok = tasks || value == "actor";
     } else if (arg == "--limit") {
       ok = parse_number<std::size_t>(value, 1, SIZE_MAX, opts.limit);
     } else if (arg == "--io-threads") {
@@ -195,9 +252,15 @@ int main(int argc, char** argv) {
     as::config cfg;
     cfg.io_threads(io_threads);
     as::runtime rt{std::move(cfg)};
-    auto handler = lines ? echo_lines : echo_chunks;
-    auto srv = as::start_server(rt.system(), handler, host, port, opts)
-                 .get(std::chrono::seconds{10});
+    auto srv = tasks ? as::start_server(rt.system(),
+                                        lines ? echo_lines_task
+                                              : echo_chunks_task,
+                                        host, port, opts)
+                         .get(std::chrono::seconds{10})
+                     : as::start_server(rt.system(),
+                                        lines ? echo_lines : echo_chunks, host,
+                                        port, opts)
+                         .get(std::chrono::seconds{10});
     if (!srv) {
       std::cerr << "echo_server: cannot serve on " << host << ":" << port
                 << ": " << as::describe(srv.error()) << std::endl;

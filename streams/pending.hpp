@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/duration.hpp>
 #include <caf/expected.hpp>
@@ -334,5 +335,17 @@ private:
   bool used_ = false;
   std::optional<caf::timespan> timeout_;
 };
+
+/// A request to any CAF actor as a `pending<T>`, so that a task can
+/// `co_await` it like a stream operation (`int sum = co_await
+/// request<int>(calculator, add_atom_v, 1, 2);`), and `get` / `then` work
+/// on it too. `T` is the type of the reply (`void` for an empty one); a
+/// reply of another type fails with CAF's `unexpected_response`, an error
+/// reply is the error. `dest` is any actor handle, typed or not.
+template <class T, class Handle, class... Ts>
+pending<T> request(const Handle& dest, Ts&&... xs) {
+  return {caf::actor_cast<caf::actor>(dest),
+          caf::make_message(std::forward<Ts>(xs)...)};
+}
 
 } // namespace actorstreams

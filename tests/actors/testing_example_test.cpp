@@ -52,5 +52,34 @@ TEST(TestingExample, UpperEchoAnswersEachLineEvenByteByByte) {
   EXPECT_EQ(testing::value_of(client.reader.read().get(2s)), ""); // EOF
 }
 
+// The same handler as a coroutine task: one readline per line, as asyncio
+// would write it.
+task<void> upper_echo_task(stream_reader in, stream_writer out) {
+  for (;;) {
+    auto line = co_await in.readline();
+    if (line.empty() || line == "bye\n")
+      break;
+    for (auto& c : line)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.write(std::move(line));
+    co_await out.drain();
+  }
+  out.close();
+}
+
+TEST(TestingExample, UpperEchoAsATaskAnswersEachLineEvenByteByByte) {
+  runtime rt;
+  memory_pair_options opts;
+  opts.chunk = 1;
+  auto [client, server] = make_memory_pair(rt.system(), opts);
+  spawn_task(rt.system(), upper_echo_task, server.reader, server.writer);
+
+  client.writer.write("hello\nworld\n");
+  EXPECT_EQ(testing::value_of(client.reader.readline().get(2s)), "HELLO\n");
+  EXPECT_EQ(testing::value_of(client.reader.readline().get(2s)), "WORLD\n");
+  client.writer.write("bye\n");
+  EXPECT_EQ(testing::value_of(client.reader.read().get(2s)), ""); // EOF
+}
+
 } // namespace
 } // namespace actorstreams

@@ -1,7 +1,8 @@
 """Shared pieces of the echo_server tests: run the server, talk to it.
 
-Each test script takes the echo_server binary as its only argument, starts it
-on port 0, and stops it with SIGTERM at the end, asserting a clean exit.
+Each test script takes the echo_server binary and, optionally, arguments
+for every server it starts (`--handler task`), starts it on port 0, and
+stops it with SIGTERM at the end, asserting a clean exit.
 """
 
 import os
@@ -15,6 +16,9 @@ import threading
 import time
 
 SERVING = re.compile(r"^Serving on (\S+):(\d+)")
+
+# Arguments given after the binary on the command line, for every server.
+SERVER_ARGS = []
 
 
 class TestFailure(Exception):
@@ -31,7 +35,8 @@ class EchoServer:
 
     def __init__(self, binary, *args):
         self.proc = subprocess.Popen(
-            [binary, "--port", "0", *args], stdout=subprocess.PIPE, text=True
+            [binary, "--port", "0", *SERVER_ARGS, *args], stdout=subprocess.PIPE,
+            text=True
         )
         try:
             ready, _, _ = select.select([self.proc.stdout], [], [], 15)
@@ -146,9 +151,11 @@ def describe_difference(got, want):
 
 def run(main):
     """Runs `main(binary)`; exit status 0 on success, 1 on failure."""
-    if len(sys.argv) != 2:
-        print(f"usage: {sys.argv[0]} PATH/TO/echo_server", file=sys.stderr)
+    if len(sys.argv) < 2:
+        print(f"usage: {sys.argv[0]} PATH/TO/echo_server [server args...]",
+              file=sys.stderr)
         sys.exit(2)
+    SERVER_ARGS[:] = sys.argv[2:]
     try:
         main(sys.argv[1])
     except TestFailure as e:

@@ -256,6 +256,77 @@ TEST_F(Task, GatherOfNothingYieldsNothing) {
   EXPECT_EQ(run(sys(), body()), 0u);
 }
 
+// -- any CAF actor ---------------------------------------------------------------
+
+using caf::add_atom;
+using caf::add_atom_v;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+constexpr auto fail_atom_v = fail_atom::value;
+
+using calculator_actor
+  = caf::typed_actor<caf::replies_to<add_atom, int, int>::with<int>>;
+
+calculator_actor::behavior_type typed_calculator() {
+  return {[](add_atom, int x, int y) { return x + y; }};
+}
+
+caf::behavior calculator() {
+  return {
+    [](add_atom, int x, int y) { return x + y; },
+    [](fail_atom) -> caf::result<int> {
+      return make_error(stream_errc::closed, "no more sums");
+    },
+  };
+}
+
+TEST_F(Task, ATaskAwaitsRequestsToAnyActorTypedOrNot) {
+  auto plain = sys().spawn(calculator);
+  auto typed = sys().spawn(typed_calculator);
+  auto body = [](caf::actor a, calculator_actor t) -> task<int> {
+    auto x = co_await request<int>(a, add_atom_v, 40, 1);
+    auto y = co_await request<int>(t, add_atom_v, x, 1);
+    co_return y;
+  };
+  EXPECT_EQ(run(sys(), body(plain, typed)), 42);
+  caf::anon_send_exit(plain, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(typed, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Task, AnErrorReplyIsThrownAndAReplyOfAnotherTypeIsUnexpectedResponse) {
+  auto plain = sys().spawn(calculator);
+  auto body = [](caf::actor a) -> task<std::string> {
+    std::string log;
+    try {
+      co_await request<int>(a, fail_atom_v);
+    } catch (const stream_error& e) {
+      log += std::string{e.what()} + "; ";
+    }
+    // A reply that is not the T asked for is CAF's unexpected_response.
+    auto wrong = co_await request<std::string>(a, add_atom_v, 1, 2)
+                   .as_expected();
+    log += wrong ? *wrong : to_string(wrong.error());
+    co_return log;
+  };
+  auto log = run(sys(), body(plain));
+  EXPECT_EQ(log.substr(0, log.find("; ") + 2), "closed: no more sums; ");
+  EXPECT_NE(log.find("unexpected_response"), std::string::npos) << log;
+  caf::anon_send_exit(plain, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(Task, ARequestToAnActorThatIsGoneFailsWithClosed) {
+  auto plain = sys().spawn(calculator);
+  caf::anon_send_exit(plain, caf::exit_reason::kill);
+  {
+    caf::scoped_actor self{sys(), true};
+    self->wait_for(plain);
+  }
+  auto body = [](caf::actor a) -> task<stream_errc> {
+    auto sum = co_await request<int>(a, add_atom_v, 1, 2).as_expected();
+    co_return sum ? stream_errc::invalid_argument : *as_stream_errc(sum.error());
+  };
+  EXPECT_EQ(run(sys(), body(plain)), stream_errc::closed);
+}
+
 // -- cancellation ----------------------------------------------------------------
 
 task<bytes> wait_for_line(stream_reader r) {
