@@ -221,6 +221,14 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
         caf::actor_cast<caf::actor_addr>(self->current_sender()), request_id);
     },
     [self](unread_atom, bytes& data) { self->state.unread(std::move(data)); },
+    // -- push mode ------------------------------------------------------------
+    [self](subscribe_atom, caf::actor& subscriber, framing& how,
+           uint64_t credit, uint64_t batch) {
+      self->state.subscribe(std::move(subscriber), std::move(how), credit,
+                            batch);
+    },
+    [self](grant_atom, uint64_t n) { self->state.grant(n); },
+    [self](unsubscribe_atom) { self->state.unsubscribe(); },
     // -- writing --------------------------------------------------------------
     [self](write_atom, bytes& data) { self->state.write(std::move(data)); },
     [self](writelines_atom, std::vector<bytes>& lines) {

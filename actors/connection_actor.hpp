@@ -11,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "net/transport.hpp"
 #include "streams/bytes.hpp"
+#include "streams/framing.hpp"
 
 namespace actorstreams {
 
@@ -73,6 +74,43 @@ namespace actorstreams {
 /// - `(unread_atom, bytes)`, one-way: puts bytes back in front of the
 ///   buffer, for a requester that abandoned a read after it was answered
 ///   (a cancelled task hands its reply back; docs/coroutines.md);
+/// - `(read_atom, read_request{read_op::readframe, width}, deadline)` is
+///   `readframe`: a length-prefixed frame (docs/push.md).
+///
+/// **Push mode** (API.md section 9, docs/push.md): instead of answering
+/// reads, the connection cuts its stream into frames and sends them to a
+/// subscriber, with credit.
+/// - `(subscribe_atom, caf::actor subscriber, framing how, uint64_t credit,
+///   uint64_t batch)`, one-way: starts once the reads queued before it are
+///   served. While subscribed, reads fail with `invalid_argument`. A second
+///   subscription (or a bad framing: `exactly(0)`, a width other than 1, 2,
+///   4 or 8, an empty separator) is refused: its subscriber gets
+///   `stream_end` with `invalid_argument`, the first one goes on. The
+///   subscriber is monitored.
+/// - `(grant_atom, uint64_t n)`, one-way: n more frames may be sent.
+/// - `(unsubscribe_atom)` -> void: replies once no more frames will be
+///   sent; no `stream_end` is sent for it.
+///
+/// The subscriber receives, one-way and in stream order, never more frames
+/// (error frames included) than the credit granted:
+/// - `(frame_atom, connection_actor from, bytes frame)` (batch 1), or
+///   `(frame_atom, connection_actor from, std::vector<bytes> frames)`
+///   (batch > 1: the frames ready at once, at most `batch`);
+/// - `(frame_atom, connection_actor from, caf::error err)`: under
+///   `framing::lines()`, an over-long line (`limit_overrun`, as readline
+///   gives it); the line is skipped and the subscription goes on;
+/// - `(stream_end_atom, connection_actor from, caf::error reason)`, exactly
+///   once, last: none at EOF on a frame boundary; `incomplete_read` (the
+///   partial frame, the expected size) at EOF inside a frame;
+///   `limit_overrun` when an `until` frame or an announced length exceeds
+///   the limit (nothing consumed); `invalid_argument`; `connection_reset`,
+///   `closed` (the actor shut down) or the stored exception otherwise.
+/// After `stream_end`, after `unsubscribe` replied, or once the subscriber
+/// is gone, every byte not sent as a frame is readable again. With no
+/// credit nothing is cut: the bytes stay buffered and the read flow control
+/// stops the transport above 2 x limit.
+///
+/// Events:
 /// - the last six handlers are the transport's events (`transport_connected`
 ///   ... `writing_resumed`, `transport_closed`) and the deadline relay's
 ///   `deadline_passed`.
@@ -94,6 +132,10 @@ using connection_actor = caf::typed_actor<
   caf::reacts_to<set_exception_atom, caf::error>,
   caf::reacts_to<cancel_atom, uint64_t>,
   caf::reacts_to<unread_atom, bytes>,
+  // -- push mode --------------------------------------------------------------
+  caf::reacts_to<subscribe_atom, caf::actor, framing, uint64_t, uint64_t>,
+  caf::reacts_to<grant_atom, uint64_t>,
+  caf::replies_to<unsubscribe_atom>::with<void>,
   // -- writing ----------------------------------------------------------------
   caf::reacts_to<write_atom, bytes>,
   caf::reacts_to<writelines_atom, std::vector<bytes>>,

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/local_actor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_id.hpp>
 #include <caf/send.hpp>
 
 #include "actors/deadline_relay.hpp"
@@ -25,8 +30,45 @@ const char* op_name(read_op op) {
       return "readexactly";
     case read_op::readuntil:
       return "readuntil";
+    case read_op::readframe:
+      return "readframe";
   }
   return "read";
+}
+
+/// The read that cuts `how`'s frames, or the reason it cannot cut any.
+caf::expected<read_request> frame_reader(const framing& how,
+                                         std::size_t limit) {
+  using k = framing::kind;
+  switch (how.how()) {
+    case k::lines:
+      return read_request{read_op::readline, 0, {}};
+    case k::until:
+      if (how.separators().empty())
+        return make_error(stream_errc::invalid_argument,
+                          std::string{read_buffer::no_separators});
+      for (const auto& sep : how.separators())
+        if (sep.empty())
+          return make_error(stream_errc::invalid_argument,
+                            std::string{read_buffer::empty_separator});
+      return read_request{read_op::readuntil, 0, how.separators()};
+    case k::exactly:
+      if (how.size() == 0 || how.size() > static_cast<uint64_t>(INT64_MAX))
+        return make_error(stream_errc::invalid_argument,
+                          "framing::exactly(n) needs 0 < n");
+      return read_request{read_op::readexactly,
+                          static_cast<int64_t>(how.size()), {}};
+    case k::length_prefixed:
+      if (how.size() != 1 && how.size() != 2 && how.size() != 4
+          && how.size() != 8)
+        return make_error(stream_errc::invalid_argument,
+                          std::string{read_buffer::bad_frame_width});
+      return read_request{read_op::readframe,
+                          static_cast<int64_t>(how.size()), {}};
+    case k::chunks:
+      return read_request{read_op::read, static_cast<int64_t>(limit), {}};
+  }
+  return make_error(stream_errc::invalid_argument, "unknown framing");
 }
 
 /// Whether a requester is known to be gone (its down message may still be
@@ -74,6 +116,9 @@ connection_state::~connection_state() {
       p.rp.deliver(gone);
   for (auto& [name, p] : info_waiters)
     p.rp.deliver(gone);
+  if (sub)
+    caf::anon_send(sub->subscriber, stream_end_atom_v,
+                   caf::actor_cast<connection_actor>(self), gone);
 }
 
 // -- reading -------------------------------------------------------------------
@@ -88,6 +133,8 @@ read_outcome connection_state::attempt(const read_request& req) {
       return buf.try_readexactly(req.n);
     case read_op::readuntil:
       return buf.try_readuntil(req.separators);
+    case read_op::readframe:
+      return buf.try_readframe(static_cast<std::size_t>(std::max<int64_t>(req.n, 0)));
   }
   return buf.try_read(req.n);
 }
@@ -118,6 +165,10 @@ caf::expected<bytes> connection_state::result_of(read_outcome& out) {
 
 caf::result<bytes> connection_state::read(read_request req,
                                           caf::timespan deadline) {
+  if (sub)
+    return make_error(stream_errc::invalid_argument,
+                      "the reader is subscribed (push mode): unsubscribe "
+                      "before reading");
   if (waiters.empty()) {
     auto out = attempt(req);
     if (out.ready()) {
@@ -150,13 +201,15 @@ void connection_state::serve() {
     waiters.pop_front();
     deliver(w.parked, result_of(out));
   }
+  if (sub)
+    push();
   update_flow();
 }
 
 void connection_state::update_flow() {
   if (!transport || lost)
     return;
-  bool waiting = !waiters.empty();
+  bool waiting = !waiters.empty() || (sub && sub->active && sub->credit > 0);
   if (reading_paused) {
     if (waiting || buf.may_resume()) {
       reading_paused = false;
@@ -166,6 +219,122 @@ void connection_state::update_flow() {
     reading_paused = true;
     transport->pause_reading();
   }
+}
+
+// -- push mode -----------------------------------------------------------------
+
+template <class... Ts>
+void connection_state::to_subscriber(Ts&&... xs) {
+  // From this actor, with its execution unit: a subscriber pinned to the
+  // same I/O thread handles the frame at once (actors/pinned_actor.hpp).
+  sub->subscriber->enqueue(
+    caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), {},
+                              std::forward<Ts>(xs)...),
+    self->context());
+}
+
+void connection_state::subscribe(caf::actor subscriber, framing how,
+                                 uint64_t credit, uint64_t batch) {
+  if (!subscriber)
+    return;
+  auto refuse = [&](caf::error err) {
+    caf::anon_send(subscriber, stream_end_atom_v,
+                   caf::actor_cast<connection_actor>(self), std::move(err));
+  };
+  if (sub) {
+    refuse(make_error(stream_errc::invalid_argument,
+                      "the reader already has a subscriber"));
+    return;
+  }
+  auto req = frame_reader(how, buf.limit());
+  if (!req) {
+    refuse(std::move(req.error()));
+    return;
+  }
+  // Watched as requesters are: if it goes away, the subscription ends and
+  // what it did not get stays readable.
+  auto addr = caf::actor_cast<caf::actor_addr>(subscriber);
+  if (watched.insert(addr).second)
+    self->monitor<caf::message_priority::high>(subscriber);
+  sub = subscription{std::move(subscriber), std::move(how), std::move(*req),
+                     static_cast<std::size_t>(credit),
+                     static_cast<std::size_t>(std::max<uint64_t>(batch, 1)),
+                     false};
+  serve();
+}
+
+void connection_state::grant(uint64_t n) {
+  if (!sub)
+    return;
+  sub->credit += static_cast<std::size_t>(n);
+  serve();
+}
+
+void connection_state::unsubscribe() {
+  if (!sub)
+    return;
+  sub.reset();
+  update_flow();
+}
+
+void connection_state::end_subscription(caf::error reason) {
+  to_subscriber(stream_end_atom_v, caf::actor_cast<connection_actor>(self),
+                std::move(reason));
+  sub.reset();
+  // Reads work again; flow control no longer counts on the subscriber.
+  update_flow();
+}
+
+void connection_state::push() {
+  if (!sub->active) {
+    if (!waiters.empty())
+      return; // reads queued before the subscription go first
+    sub->active = true;
+  }
+  using kind = read_outcome::kind;
+  auto ends_on_empty = sub->how.how() == framing::kind::lines
+                       || sub->how.how() == framing::kind::chunks;
+  std::vector<bytes> batch;
+  auto flush = [&] {
+    if (!batch.empty())
+      to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
+                    std::exchange(batch, {}));
+  };
+  while (sub->credit > 0) {
+    auto out = attempt(sub->req);
+    if (!out.ready())
+      break;
+    if (out.state == kind::done && !(out.data.empty() && ends_on_empty)) {
+      --sub->credit;
+      if (sub->batch == 1) {
+        to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
+                      std::move(out.data));
+      } else {
+        batch.push_back(std::move(out.data));
+        if (batch.size() == sub->batch)
+          flush();
+      }
+      continue;
+    }
+    flush();
+    if (out.state == kind::overrun && sub->how.how() == framing::kind::lines) {
+      // readline discarded the over-long line: report it, go on.
+      --sub->credit;
+      to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
+                    result_of(out).error());
+      continue;
+    }
+    if (out.state == kind::done || (out.state == kind::incomplete
+                                    && out.data.empty())) {
+      end_subscription(caf::error{}); // EOF on a frame boundary
+      return;
+    }
+    // The rest: incomplete (a partial frame), overrun (nothing consumed),
+    // the stored exception, the transport's error.
+    end_subscription(result_of(out).error());
+    return;
+  }
+  flush();
 }
 
 // -- writing -------------------------------------------------------------------
@@ -390,6 +559,11 @@ void connection_state::expire(uint64_t token) {
 
 void connection_state::forget(const caf::actor_addr& who) {
   watched.erase(who);
+  if (sub && caf::actor_cast<caf::actor_addr>(sub->subscriber) == who) {
+    // Gone: no stream_end for it; what it did not get stays readable.
+    sub.reset();
+    update_flow();
+  }
   auto gone = [&who](const parked_request& p) { return p.from == who; };
   auto before = waiters.size();
   waiters.erase(std::remove_if(waiters.begin(), waiters.end(),

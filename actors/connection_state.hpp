@@ -19,6 +19,7 @@
 #include <caf/response_promise.hpp>
 
 #include "actors/connection_actor.hpp"
+#include "streams/framing.hpp"
 #include "streams/read_buffer.hpp"
 
 namespace actorstreams {
@@ -35,6 +36,20 @@ struct read_waiter {
   parked_request parked;
   /// When it fails with `timeout`; none: no deadline.
   std::optional<caf::actor_clock::time_point> due;
+};
+
+/// A subscriber fed frames (push mode, docs/push.md).
+struct subscription {
+  caf::actor subscriber;
+  framing how;
+  /// The read of the reader core that cuts each frame.
+  read_request req;
+  /// Frames that may still be sent.
+  std::size_t credit = 0;
+  /// Frames per message, at most (1: single-frame messages).
+  std::size_t batch = 1;
+  /// False while reads queued before the subscription still wait.
+  bool active = false;
 };
 
 struct connection_state {
@@ -55,6 +70,8 @@ struct connection_state {
   /// A list, not a deque: an idle connection holds no node (libstdc++'s
   /// deque allocates 600 bytes up front).
   std::list<read_waiter> waiters;
+  /// The subscriber, if the reader is in push mode.
+  std::optional<subscription> sub;
   bool reading_paused = false;
 
   // -- writing and lifecycle --------------------------------------------------
@@ -102,8 +119,33 @@ struct connection_state {
   /// Serves waiting reads in order until one needs more data.
   void serve();
 
-  /// asyncio's pause/resume rule, plus: a waiting read always resumes.
+  /// asyncio's pause/resume rule, plus: a waiting read (or a subscriber
+  /// with credit) always resumes.
   void update_flow();
+
+  // -- push mode --------------------------------------------------------------
+
+  /// Starts a subscription once the reads queued before it are served; a
+  /// second one, or a bad framing, gets `stream_end` with invalid_argument.
+  void subscribe(caf::actor subscriber, framing how, uint64_t credit,
+                 uint64_t batch);
+
+  /// `n` more frames may be sent.
+  void grant(uint64_t n);
+
+  /// Ends the subscription without `stream_end`: the bytes not sent as
+  /// frames stay readable.
+  void unsubscribe();
+
+  /// Cuts and sends frames while the credit allows.
+  void push();
+
+  /// Sends `stream_end` with `reason` and ends the subscription.
+  void end_subscription(caf::error reason);
+
+  /// A one-way message from this connection to the subscriber.
+  template <class... Ts>
+  void to_subscriber(Ts&&... xs);
 
   // -- writing ----------------------------------------------------------------
 

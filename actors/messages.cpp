@@ -6,12 +6,14 @@
 #include "actors/deadline_relay.hpp"
 #include "actors/server_actor.hpp"
 #include "streams/errors.hpp"
+#include "streams/framing.hpp"
 
 namespace actorstreams {
 
 void register_message_types(caf::actor_system_config& cfg) {
   register_error_types(cfg);
   cfg.add_message_type<read_request>("actorstreams::read_request");
+  cfg.add_message_type<framing>("actorstreams::framing");
   cfg.add_message_type<stored_exception>("actorstreams::stored_exception");
   cfg.add_message_type<transport_connected>(
     "actorstreams::transport_connected");

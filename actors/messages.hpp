@@ -34,6 +34,11 @@ CAF_ADD_ATOM(actorstreams, actorstreams, set_exception_atom, "set_exc")
 CAF_ADD_ATOM(actorstreams, actorstreams, cancel_atom, "cancel")
 CAF_ADD_ATOM(actorstreams, actorstreams, unread_atom, "unread")
 CAF_ADD_ATOM(actorstreams, actorstreams, wake_atom, "wake")
+CAF_ADD_ATOM(actorstreams, actorstreams, subscribe_atom, "subscribe")
+CAF_ADD_ATOM(actorstreams, actorstreams, grant_atom, "grant")
+CAF_ADD_ATOM(actorstreams, actorstreams, unsubscribe_atom, "unsubscrib")
+CAF_ADD_ATOM(actorstreams, actorstreams, frame_atom, "frame")
+CAF_ADD_ATOM(actorstreams, actorstreams, stream_end_atom, "stream_end")
 CAF_ADD_ATOM(actorstreams, actorstreams, write_atom, "write")
 CAF_ADD_ATOM(actorstreams, actorstreams, writelines_atom, "writelines")
 CAF_ADD_ATOM(actorstreams, actorstreams, drain_atom, "drain")
@@ -58,14 +63,15 @@ inline constexpr caf::timespan no_deadline = caf::timespan::max();
 
 // -- requests -------------------------------------------------------------------
 
-/// The four read operations of a connection.
-enum class read_op : uint8_t { read, readline, readexactly, readuntil };
+/// The read operations of a connection (readframe: a length-prefixed
+/// frame, `n` being the width of its length).
+enum class read_op : uint8_t { read, readline, readexactly, readuntil, readframe };
 
 /// One read request, as the handles send it:
 /// `(read_atom, read_request, caf::timespan deadline)`.
 struct read_request {
   read_op op = read_op::read;
-  /// The size for read / readexactly.
+  /// The size for read / readexactly, the length's width for readframe.
   int64_t n = -1;
   /// The separators for readuntil.
   std::vector<bytes> separators;

@@ -10,6 +10,7 @@
 #include "streams/bytes.hpp"
 #include "streams/connection.hpp"
 #include "streams/errors.hpp"
+#include "streams/framing.hpp"
 #include "streams/gather.hpp"
 #include "streams/memory_pair.hpp"
 #include "streams/pending.hpp"

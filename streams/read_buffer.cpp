@@ -1,6 +1,7 @@
 #include "streams/read_buffer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace actorstreams {
@@ -179,6 +180,44 @@ read_outcome read_buffer::try_readline() {
     default:
       return r;
   }
+}
+
+read_outcome read_buffer::try_readframe(std::size_t width) {
+  if (width != 1 && width != 2 && width != 4 && width != 8)
+    return fail(kind::invalid_argument, bad_frame_width);
+  if (exception_)
+    return make(kind::exception);
+  auto at_end = [this](std::size_t expected) {
+    if (failed_)
+      return make(kind::source_failed);
+    auto r = take(size());
+    r.state = kind::incomplete;
+    r.expected = expected;
+    return r;
+  };
+  if (size() < width)
+    return eof_ ? at_end(width) : make(kind::need_more);
+  if (data_.size() - head_ < width)
+    merge();
+  uint64_t length = 0;
+  for (std::size_t i = 0; i < width; ++i)
+    length = (length << 8) | static_cast<unsigned char>(data_[head_ + i]);
+  if (length > limit_) {
+    auto consumed = length > SIZE_MAX - width ? SIZE_MAX
+                                              : width + static_cast<std::size_t>(length);
+    return overrun(frame_too_long, consumed);
+  }
+  auto payload = static_cast<std::size_t>(length);
+  if (size() - width >= payload) {
+    drop(width);
+    return take(payload);
+  }
+  if (!eof_)
+    return make(kind::need_more);
+  if (failed_)
+    return make(kind::source_failed);
+  drop(width);
+  return at_end(payload);
 }
 
 read_outcome read_buffer::scan(const std::vector<bytes>& separators) {

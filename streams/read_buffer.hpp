@@ -70,6 +70,10 @@ public:
     = "Separator should be at least one-byte string";
   static constexpr std::string_view no_separators
     = "Separator should contain at least one element";
+  static constexpr std::string_view bad_frame_width
+    = "Frame length width should be 1, 2, 4 or 8 bytes";
+  static constexpr std::string_view frame_too_long
+    = "Frame length is announced, but frame is longer than limit";
 
   /// @pre `limit > 0` (callers report `limit == 0` as invalid_argument).
   explicit read_buffer(std::size_t limit = default_limit) noexcept;
@@ -114,6 +118,15 @@ public:
   /// Through the separator whose match ends first (ties: the shorter one);
   /// `overrun` leaves the buffer intact; `incomplete{all, none}` at EOF.
   read_outcome try_readuntil(const std::vector<bytes>& separators);
+
+  /// A length-prefixed frame: an unsigned big-endian length of `width`
+  /// bytes (1, 2, 4 or 8), then that many bytes; the result is the payload,
+  /// the prefix dropped. A length over the limit is `overrun` with
+  /// `consumed` = width + length and the buffer intact (so that
+  /// `readexactly(consumed)` skips the frame). At EOF: `incomplete` with
+  /// what arrived of the prefix (expected: width) or of the payload
+  /// (expected: the length); an empty partial at a frame boundary.
+  read_outcome try_readframe(std::size_t width);
 
   // -- queries ----------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 #include "streams/stream_reader.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -32,6 +34,33 @@ pending<bytes> stream_reader::readuntil(bytes separator) const {
 
 pending<bytes> stream_reader::readuntil(std::vector<bytes> separators) const {
   return request(read_request{read_op::readuntil, 0, std::move(separators)});
+}
+
+pending<bytes> stream_reader::readframe(std::size_t width) const {
+  return request(read_request{read_op::readframe,
+                              static_cast<int64_t>(std::min<std::size_t>(width, 64)),
+                              {}});
+}
+
+void stream_reader::subscribe(caf::actor subscriber, framing how,
+                              std::size_t credit) const {
+  subscribe(std::move(subscriber), std::move(how),
+            subscribe_options{credit, 1});
+}
+
+void stream_reader::subscribe(caf::actor subscriber, framing how,
+                              subscribe_options opts) const {
+  tell(hdl_, subscribe_atom_v, std::move(subscriber), std::move(how),
+       static_cast<uint64_t>(opts.credit), static_cast<uint64_t>(opts.batch));
+}
+
+void stream_reader::grant(std::size_t n) const {
+  tell(hdl_, grant_atom_v, static_cast<uint64_t>(n));
+}
+
+pending<void> stream_reader::unsubscribe() const {
+  return {caf::actor_cast<caf::actor>(hdl_),
+          caf::make_message(unsubscribe_atom_v)};
 }
 
 pending<bool> stream_reader::at_eof() const {

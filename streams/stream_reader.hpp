@@ -9,6 +9,7 @@
 
 #include "actors/connection_actor.hpp"
 #include "streams/bytes.hpp"
+#include "streams/framing.hpp"
 #include "streams/pending.hpp"
 
 namespace caf {
@@ -54,6 +55,38 @@ public:
 
   /// The stored exception (set_exception, or the transport's error).
   pending<std::optional<caf::error>> exception() const;
+
+  /// A length-prefixed frame: an unsigned big-endian length of `width` (1,
+  /// 2, 4 or 8) bytes, then the payload, which is the result. At EOF:
+  /// incomplete_read with what arrived of the prefix (expected: width) or
+  /// of the payload (expected: the length); an empty partial at a frame
+  /// boundary. A length over the limit: limit_overrun with consumed = width
+  /// + length and nothing consumed, so `readexactly(consumed)` skips it.
+  pending<bytes> readframe(std::size_t width = 4) const;
+
+  // -- push mode (docs/push.md) ------------------------------------------------
+
+  /// One-way: from now on (after the reads queued before it) the
+  /// connection cuts its stream with `how` and sends each frame to
+  /// `subscriber` as `(frame_atom, connection_actor, bytes)`, at most
+  /// `credit` frames beyond those granted later, and ends with one
+  /// `(stream_end_atom, connection_actor, caf::error)` (see
+  /// connection_actor for every message and end reason). While subscribed,
+  /// reads fail with invalid_argument.
+  void subscribe(caf::actor subscriber, framing how,
+                 std::size_t credit = 16) const;
+
+  /// As above, with the credit and the batch size (frames per message) in
+  /// `opts`.
+  void subscribe(caf::actor subscriber, framing how,
+                 subscribe_options opts) const;
+
+  /// One-way: `n` more frames may be sent.
+  void grant(std::size_t n) const;
+
+  /// Ends the subscription; replies once no more frames will be sent. The
+  /// bytes not sent as frames stay readable. No stream_end is sent.
+  pending<void> unsubscribe() const;
 
   /// One-way: appends bytes (in-memory readers; asyncio's feed_data).
   void feed_data(bytes data) const;

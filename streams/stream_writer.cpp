@@ -1,5 +1,9 @@
 #include "streams/stream_writer.hpp"
 
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
@@ -13,6 +17,26 @@ void stream_writer::write(bytes data) const {
 
 void stream_writer::writelines(std::vector<bytes> lines) const {
   tell(hdl_, writelines_atom_v, std::move(lines));
+}
+
+void stream_writer::write_frame(bytes payload, std::size_t width) const {
+  if (width != 1 && width != 2 && width != 4 && width != 8)
+    throw std::invalid_argument("write_frame: the length's width must be 1, "
+                                "2, 4 or 8 bytes, not "
+                                + std::to_string(width));
+  uint64_t size = payload.size();
+  if (width < 8 && size >> (8 * width) != 0)
+    throw std::length_error("write_frame: a payload of "
+                            + std::to_string(size)
+                            + " bytes does not fit a length of "
+                            + std::to_string(width) + " byte"
+                            + (width == 1 ? "" : "s"));
+  bytes frame;
+  frame.reserve(width + payload.size());
+  for (auto shift = 8 * width; shift > 0; shift -= 8)
+    frame.push_back(static_cast<char>((size >> (shift - 8)) & 0xff));
+  frame.append(payload);
+  tell(hdl_, write_atom_v, std::move(frame));
 }
 
 pending<void> stream_writer::drain() const {

@@ -32,6 +32,13 @@ public:
   /// One-way: queues each line, in order (no separators are added).
   void writelines(std::vector<bytes> lines) const;
 
+  /// One-way: queues `payload` behind its length, an unsigned big-endian
+  /// number of `width` (1, 2, 4 or 8) bytes, as one write (the peer's
+  /// `readframe(width)` or `framing::length_prefixed(width)` reads it).
+  /// Throws std::length_error if the size does not fit `width`, and
+  /// std::invalid_argument for another width; nothing is written then.
+  void write_frame(bytes payload, std::size_t width = 4) const;
+
   /// Replies at once below the high-water mark (64 KiB), otherwise once the
   /// buffer falls to the low-water mark (16 KiB). Fails with the stored
   /// exception, `closed` after close(), or the error that broke the

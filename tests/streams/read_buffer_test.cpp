@@ -138,6 +138,7 @@ using seps = std::vector<bytes>;
 /// asyncio's two LimitOverrunError messages.
 constexpr std::string_view not_found = read_buffer::sep_not_found;
 constexpr std::string_view too_long = read_buffer::sep_too_long;
+constexpr std::string_view frame_too_long = read_buffer::frame_too_long;
 
 /// CPython's `DATA` (test_streams.py).
 const bytes data_lines = "line1\nline2\nline3\n";
@@ -1159,7 +1160,7 @@ TEST(ReadBuffer, NulBytesAreOrdinaryData) {
 // found") and its `consumed`.
 
 struct op {
-  enum class type { read, readline, readexactly, readuntil };
+  enum class type { read, readline, readexactly, readuntil, readframe };
   type what;
   int64_t n = 0;
   std::vector<bytes> separators;
@@ -1181,6 +1182,10 @@ op op_readuntil(std::vector<bytes> separators) {
   return {op::type::readuntil, 0, std::move(separators)};
 }
 
+op op_readframe(int64_t width) {
+  return {op::type::readframe, width, {}};
+}
+
 std::vector<op> repeat(const op& x, std::size_t times) {
   return std::vector<op>(times, x);
 }
@@ -1200,6 +1205,8 @@ read_outcome apply(read_buffer& buf, const op& x) {
       return buf.try_readexactly(x.n);
     case op::type::readuntil:
       return buf.try_readuntil(x.separators);
+    case op::type::readframe:
+      return buf.try_readframe(static_cast<std::size_t>(x.n));
   }
   return {};
 }
@@ -1346,7 +1353,9 @@ std::vector<chunking> every_chunking(const bytes& input) {
 ::testing::AssertionResult same_modulo_overrun(const result& got,
                                                const result& want,
                                                std::size_t limit) {
-  if (got.state != kind::overrun || want.state != kind::overrun) {
+  // A frame's announced length overruns the same way however it arrived.
+  if (got.state != kind::overrun || want.state != kind::overrun
+      || want.message == frame_too_long) {
     if (got == want)
       return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "got " << got << ", want " << want;
@@ -2215,6 +2224,168 @@ TEST(ReadBufferChunks, AnOverlongLineSpanningKeptChunksIsDroppedWhole) {
   EXPECT_TRUE(is_overrun(buf.try_readline(), too_long, 3 * k));
   EXPECT_TRUE(is_done(buf.try_readline(), "next\n"));
   EXPECT_TRUE(buf.empty());
+}
+
+// -- readframe: length-prefixed frames (push mode's length_prefixed) -----------
+
+/// `payload` behind its big-endian length of `width` bytes.
+bytes framed(std::size_t width, const bytes& payload) {
+  bytes out;
+  for (auto shift = 8 * width; shift > 0; shift -= 8)
+    out.push_back(static_cast<char>((payload.size() >> (shift - 8)) & 0xff));
+  return out + payload;
+}
+
+result frame_overrun_r(std::size_t consumed) {
+  return {kind::overrun, {}, std::nullopt, consumed, bytes{frame_too_long}};
+}
+
+TEST(ReadBufferFrames, ReadframeTakesThePayloadOfEveryWidth) {
+  for (std::size_t width : {1, 2, 4, 8}) {
+    read_buffer buf;
+    buf.feed_data(framed(width, "hello") + framed(width, "") + "x");
+    EXPECT_TRUE(is_done(buf.try_readframe(width), "hello")) << width;
+    EXPECT_TRUE(is_done(buf.try_readframe(width), "")) << width;
+    EXPECT_EQ(buf.view(), "x") << width;
+  }
+}
+
+TEST(ReadBufferFrames, ReadframeReadsTheLengthBigEndian) {
+  read_buffer buf;
+  bytes payload(0x0102, 'p');
+  buf.feed_data(bytes{"\x01\x02", 2} + payload);
+  EXPECT_TRUE(is_done(buf.try_readframe(2), payload));
+  buf.feed_data(bytes{"\x00\x00\x00\x03", 4} + "abc");
+  EXPECT_TRUE(is_done(buf.try_readframe(4), "abc"));
+}
+
+TEST(ReadBufferFrames, ReadframeRejectsOtherWidths) {
+  for (std::size_t width : {0, 3, 5, 16}) {
+    read_buffer buf;
+    buf.feed_data(bytes{"\x00\x00\x00\x01z", 5});
+    EXPECT_TRUE(is_invalid(buf.try_readframe(width),
+                           read_buffer::bad_frame_width)) << width;
+    EXPECT_EQ(buf.size(), 5u);
+  }
+}
+
+TEST(ReadBufferFrames, ReadframeWaitsForThePrefixAndThePayload) {
+  read_buffer buf;
+  EXPECT_TRUE(is_need_more(buf.try_readframe(4)));
+  buf.feed_data(bytes{"\x00\x00", 2});
+  EXPECT_TRUE(is_need_more(buf.try_readframe(4)));
+  buf.feed_data(bytes{"\x00\x05", 2} + "ab");
+  EXPECT_TRUE(is_need_more(buf.try_readframe(4)));
+  EXPECT_EQ(buf.size(), 6u); // need_more consumes nothing
+  buf.feed_data("cde");
+  EXPECT_TRUE(is_done(buf.try_readframe(4), "abcde"));
+  EXPECT_TRUE(buf.empty());
+}
+
+TEST(ReadBufferFrames, ReadframeAcceptsTheLimitButNotOneMoreAndConsumesNothing) {
+  read_buffer buf{10};
+  buf.feed_data(framed(2, bytes(10, 'a')));
+  EXPECT_TRUE(is_done(buf.try_readframe(2), bytes(10, 'a')));
+  auto over = framed(2, bytes(11, 'b'));
+  buf.feed_data(over + framed(2, "next"));
+  // Announced: 11 > limit. Reported before the payload is even here, with
+  // consumed = width + length, and the buffer intact ...
+  EXPECT_TRUE(is_overrun(buf.try_readframe(2), frame_too_long, 13));
+  EXPECT_EQ(buf.view(), over + framed(2, "next"));
+  // ... so that readexactly(consumed) skips the frame.
+  EXPECT_TRUE(is_done(buf.try_readexactly(13), over));
+  EXPECT_TRUE(is_done(buf.try_readframe(2), "next"));
+}
+
+TEST(ReadBufferFrames, AnEightByteLengthNearTheTopDoesNotOverflowConsumed) {
+  read_buffer buf;
+  buf.feed_data(bytes(8, '\xff'));
+  EXPECT_TRUE(is_overrun(buf.try_readframe(8), frame_too_long, SIZE_MAX));
+  EXPECT_EQ(buf.size(), 8u);
+}
+
+TEST(ReadBufferFrames, ReadframeAtEofReportsWhatArrivedOfThePrefixOrThePayload) {
+  {
+    read_buffer buf;
+    buf.feed_eof();
+    EXPECT_TRUE(is_incomplete(buf.try_readframe(4), "", 4u)); // a boundary
+  }
+  {
+    read_buffer buf;
+    buf.feed_data(bytes{"\x00\x00", 2});
+    buf.feed_eof();
+    EXPECT_TRUE(is_incomplete(buf.try_readframe(4), bytes{"\x00\x00", 2}, 4u));
+    EXPECT_TRUE(buf.at_eof());
+  }
+  {
+    read_buffer buf;
+    buf.feed_data(framed(2, "abcdef").substr(0, 5));
+    buf.feed_eof();
+    EXPECT_TRUE(is_incomplete(buf.try_readframe(2), "abc", 6u));
+    EXPECT_TRUE(buf.at_eof());
+  }
+}
+
+TEST(ReadBufferFrames, ReadframeFailsWithTheStoredExceptionOrKeepsABrokenSourcesBytes) {
+  read_buffer buf;
+  buf.feed_data(framed(1, "ab"));
+  buf.set_exception();
+  EXPECT_TRUE(is_exception(buf.try_readframe(1)));
+  EXPECT_TRUE(is_invalid(buf.try_readframe(3), read_buffer::bad_frame_width));
+  read_buffer broken;
+  broken.feed_data(framed(1, "abc").substr(0, 3));
+  broken.feed_error();
+  EXPECT_TRUE(is_source_failed(broken.try_readframe(1)));
+  EXPECT_EQ(broken.view(), framed(1, "abc").substr(0, 3));
+}
+
+TEST(ReadBufferFrames, ReadframeAcrossKeptChunksJoinsThemInOrder) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{4 * k};
+  auto payload = bytes(k, 'a') + bytes(k, 'b') + bytes(k, 'c');
+  auto frame = framed(4, payload);
+  buf.feed_data(frame.substr(0, 2));
+  buf.feed_data(frame.substr(2, k));
+  buf.feed_data(frame.substr(2 + k, k));
+  buf.feed_data(frame.substr(2 + 2 * k));
+  EXPECT_TRUE(is_done(buf.try_readframe(4), payload));
+  EXPECT_TRUE(buf.empty());
+}
+
+TEST(ReadBufferFrames, EveryChunkingCutsTheSameFrames) {
+  auto input = framed(1, "one") + framed(2, "") + framed(4, "three!")
+               + framed(8, bytes(40, 'x')) + framed(2, "tail");
+  auto tried = expect_every_chunking(
+    {default_limit, input,
+     {op_readframe(1), op_readframe(2), op_readframe(4), op_readframe(8),
+      op_readframe(2), op_readframe(2)},
+     ending::eof,
+     {done_r("one"), done_r(""), done_r("three!"), done_r(bytes(40, 'x')),
+      done_r("tail"), incomplete_r("", 2)},
+     ""});
+  EXPECT_GT(tried, 100u);
+}
+
+TEST(ReadBufferFrames, EveryChunkingSkipsAnOverlongFrameAndEndsInsideTheNext) {
+  auto over = framed(2, bytes(20, 'o'));
+  auto input = framed(2, "ok") + over + framed(2, "fine") + framed(2, "cut")
+                                                              .substr(0, 4);
+  expect_every_chunking(
+    {16, input,
+     {op_readframe(2), op_readframe(2), op_readexactly(22), op_readframe(2),
+      op_readframe(2)},
+     ending::eof,
+     {done_r("ok"), frame_overrun_r(22), done_r(over), done_r("fine"),
+      incomplete_r("cu", 3)},
+     ""});
+}
+
+TEST(ReadBufferFrames, EveryChunkingKeepsABrokenSourcesPartialFrame) {
+  auto input = framed(4, "whole") + framed(4, "partial").substr(0, 7);
+  expect_every_chunking({default_limit, input,
+                         {op_readframe(4), op_readframe(4)}, ending::error,
+                         {done_r("whole"), source_failed_r()},
+                         framed(4, "partial").substr(0, 7)});
 }
 
 } // namespace
