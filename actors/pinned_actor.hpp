@@ -101,10 +101,11 @@ public:
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
     // Only from an actor of this very unit (`eu`): an anonymous send (a
     // transport event, a foreign thread) may come with locks held.
-    if (host_ && eu == host_
+    // can_run_inline first: it checks that this is the actor's thread, where
+    // its mailbox and awaited responses may be looked at.
+    if (host_ && eu == host_ && can_run_inline()
         && ptr->mid.category() == caf::message_id::normal_message_category
-        && this->mailbox().blocked() && this->awaited_responses_.empty()
-        && can_run_inline()) {
+        && this->mailbox().blocked() && this->awaited_responses_.empty()) {
       dispatch_inline(std::move(ptr));
       return;
     }

@@ -25,13 +25,22 @@ task_actor::task_actor(caf::actor_config& cfg, std::unique_ptr<task_root> root)
 }
 
 task_actor::~task_actor() {
-  // nop
+  // Torn down without on_exit (the scheduler dropped it at shutdown, or its
+  // last reference went): no messages now, the connections learn of its
+  // end from their monitors. Its coroutines go first, while the members
+  // their awaiters reach are still alive.
+  destroying_ = true;
+  root_.reset();
 }
 
 caf::behavior task_actor::make_behavior() {
   // An exit cancels the task instead of dropping it on the floor: see the
   // class comment. (CAF delivers exit_reason::kill past this handler.)
-  set_exit_handler([this](caf::exit_msg& msg) { stop(std::move(msg.reason)); });
+  set_exit_handler([this](caf::exit_msg& msg) {
+    // As CAF's default: a linked actor's normal exit is not a stop.
+    if (msg.reason)
+      stop(std::move(msg.reason));
+  });
   // The task starts at once, as asyncio's create_task runs it at the next
   // turn of the loop; it may even finish before it awaits anything.
   starting_ = true;
@@ -51,8 +60,9 @@ caf::behavior task_actor::make_behavior() {
       h.resume();
     },
     [this](cancel_atom) {
-      // The grace after a stop is over: whatever is still held is given up.
-      if (stopping_)
+      // The grace after the task's end is over: whatever is still held is
+      // given up.
+      if (finished_)
         quit(std::move(exit_reason_));
     },
   };
@@ -76,15 +86,19 @@ void task_actor::enqueue(caf::mailbox_element_ptr ptr,
   }
   // An answer to a read this actor abandoned as it died must not be dropped
   // by the dead mailbox. On the actor's own thread on_exit cannot run
-  // meanwhile; from elsewhere, the lock keeps "alive: push" and "dead: give
-  // back" apart (on_exit closes the mailbox after setting dead_, under it).
-  std::unique_lock<std::mutex> guard{orphan_mtx_, std::defer_lock};
-  if (host() == nullptr || !host()->on_thread())
-    guard.lock();
+  // meanwhile, so a live actor takes the answer as usual. Otherwise the lock
+  // keeps "alive: push" and "dead: give back" apart: on_exit sets dead_ and
+  // closes the mailbox under it.
+  if (host() != nullptr && host()->on_thread() && !dead_) {
+    super::enqueue(std::move(ptr), eu);
+    return;
+  }
+  std::lock_guard<std::recursive_mutex> guard{orphan_mtx_};
   if (dead_) {
     give_back_orphan(ptr->mid, ptr->content());
     return; // CAF would drop it: a response to a dead actor
   }
+  // Off this actor's thread: a push (and a wake-up), never an inline call.
   super::enqueue(std::move(ptr), eu);
 }
 
@@ -110,30 +124,36 @@ struct element_visitor {
 } // namespace
 
 void task_actor::give_back_mailbox() {
+  // Requests to bounce, after the lock: a bounce goes to another actor's
+  // enqueue, which may take a lock of its own.
+  std::vector<std::pair<caf::strong_actor_ptr, caf::message_id>> requests;
   {
-    std::lock_guard<std::mutex> guard{orphan_mtx_};
+    // Held throughout, so that the answers found here go back before those
+    // that reach enqueue later: the connection gets them in stream order.
+    std::lock_guard<std::recursive_mutex> guard{orphan_mtx_};
     dead_ = true;
     for (auto& h : held_)
       for (auto& request : h.reads)
         orphans_.emplace_back(h.conn, request);
+    held_.clear();
+    // From here on nothing more lands in the mailbox (enqueue gives answers
+    // back itself); what is in it now is all there is to look through.
+    mailbox().close();
+    auto visit = [&](caf::mailbox_element& x) {
+      if (!give_back_orphan(x.mid, x.content()) && x.mid.is_request())
+        requests.emplace_back(x.sender, x.mid);
+    };
+    element_visitor<decltype(visit)> visitor{visit};
+    // The queue itself, as CAF's cleanup does: the closed inbox has nothing
+    // more to fetch (fifo_inbox::new_round would try).
+    get_normal_queue().flush_cache();
+    get_urgent_queue().flush_cache();
+    while (mailbox().queue().new_round(1000, visitor).consumed_items)
+      ; // nop
   }
-  held_.clear();
-  // From here on nothing more lands in the mailbox (enqueue gives answers
-  // back itself); what is in it now is all there is to look through.
-  mailbox().close();
-  caf::detail::sync_request_bouncer bounce{exit_reason_};
-  auto visit = [&](caf::mailbox_element& x) {
-    std::lock_guard<std::mutex> guard{orphan_mtx_};
-    if (!give_back_orphan(x.mid, x.content()))
-      bounce(x);
-  };
-  element_visitor<decltype(visit)> visitor{visit};
-  // The queue itself, as CAF's cleanup does: the closed inbox has nothing
-  // more to fetch (fifo_inbox::new_round would try).
-  get_normal_queue().flush_cache();
-  get_urgent_queue().flush_cache();
-  while (mailbox().queue().new_round(1000, visitor).consumed_items)
-    ; // nop
+  caf::detail::sync_request_bouncer bounce{caf::exit_reason::user_shutdown};
+  for (auto& [sender, mid] : requests)
+    bounce(sender, mid);
 }
 
 bool task_actor::give_back_orphan(caf::message_id answer_id,
@@ -176,6 +196,10 @@ void task_actor::cancel_wake(uint64_t token) noexcept {
 void task_actor::finish(caf::error reason) {
   finished_ = true;
   exit_reason_ = std::move(reason);
+  // Reads it abandoned on its way out (a gather that failed) are waited
+  // for, but not for ever.
+  if (!held_.empty())
+    delayed_send(caf::actor_cast<caf::actor>(this), cancel_grace, cancel_atom_v);
   // make_behavior quits once the root is started; held reads: release().
   if (!starting_)
     quit_when_done();
@@ -200,6 +224,14 @@ void task_actor::stop(caf::error reason) {
 void task_actor::quit_when_done() {
   if (finished_ && held_.empty())
     quit(std::move(exit_reason_));
+}
+
+bool task_actor::abandon(const caf::actor& conn, caf::message_id request) {
+  if (destroying_)
+    return false; // torn down: no messages; its monitors tell the connection
+  hold(conn, request);
+  send(conn, cancel_atom_v, request.request_id().integer_value());
+  return true;
 }
 
 void task_actor::hold(const caf::actor& conn, caf::message_id request) {

@@ -45,7 +45,8 @@ public:
 /// cancelled at its connection, and the actor quits with the exit's reason
 /// as soon as every such read is accounted for (its bytes given back, or
 /// its cancel confirmed), at most `cancel_grace` later. So a stopped task
-/// consumes nothing. `exit_reason::kill` cannot be intercepted in CAF: the
+/// consumes nothing. A linked actor's normal exit is not a stop (as in
+/// CAF). `exit_reason::kill` cannot be intercepted in CAF: the
 /// actor then dies at once, and the answers to the reads it abandoned are
 /// given back as they arrive, from its mailbox or as they are delivered to
 /// the dead actor (docs/coroutines.md).
@@ -83,11 +84,17 @@ public:
   /// once no abandoned read is still to be answered.
   void finish(caf::error reason);
 
-  /// A cancelled task abandoned a read from `conn` whose answer, with the
+  /// A cancelled task abandons its read from `conn` whose answer, with the
   /// id `request` (as `pending::send_then` returned it), is still to come:
-  /// the actor stays until `release(conn, request)`, so that it can give
-  /// those bytes back, and its next reads from `conn` wait (`defer`) until
-  /// then.
+  /// the read is cancelled at the connection (`cancel_atom`) and held (see
+  /// `hold`). Returns false, doing nothing, while the actor is being torn
+  /// down without on_exit (it can send nothing then; the connection drops
+  /// the read when its monitor reports the actor gone).
+  bool abandon(const caf::actor& conn, caf::message_id request);
+
+  /// The actor stays until `release(conn, request)`, so that it can give the
+  /// answer's bytes back, and its next reads from `conn` wait (`defer`)
+  /// until then.
   void hold(const caf::actor& conn, caf::message_id request);
 
   /// The answer to the abandoned `request` arrived (and went back): once
@@ -124,6 +131,8 @@ private:
   bool starting_ = false;
   bool finished_ = false;
   bool stopping_ = false;
+  /// In the destructor: the coroutines are destroyed, nothing is sent.
+  bool destroying_ = false;
   caf::error exit_reason_;
   /// Connections with abandoned reads not answered yet.
   struct held_connection {
@@ -134,7 +143,9 @@ private:
   std::vector<held_connection> held_;
   /// Set by on_exit: the reads still held when the actor died, whose
   /// answers may yet be delivered to the dead actor (from any thread).
-  std::mutex orphan_mtx_;
+  /// Recursive: a bounce of a dying actor's request to itself re-enters
+  /// enqueue on the same thread.
+  std::recursive_mutex orphan_mtx_;
   bool dead_ = false;
   std::vector<std::pair<caf::actor, caf::message_id>> orphans_;
 };

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/none.hpp>

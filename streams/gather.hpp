@@ -29,15 +29,16 @@ public:
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> parent) {
     auto* host = parent.promise().host();
+    // All or none: a misuse starts no task at all.
+    for (auto& t : tasks_) {
+      if (!t.handle() || t.handle().promise().started()) {
+        failure_ = misuse("gather() got an empty or already started task");
+        return false;
+      }
+    }
     running_ = tasks_.size();
     for (auto& t : tasks_) {
       auto h = t.handle();
-      if (!h || h.promise().started()) {
-        --running_;
-        if (!failure_)
-          failure_ = misuse("gather() got an empty or already started task");
-        continue;
-      }
       h.promise().bind(host, &join_all::child_done, this);
       // A child that ends before its first suspension reports at once.
       h.resume();
@@ -90,7 +91,18 @@ private:
 /// asyncio.TaskGroup.
 template <class T>
 task<std::vector<T>> gather(std::vector<task<T>> tasks) {
-  co_await detail::join_all<T>{tasks};
+  std::exception_ptr failure;
+  try {
+    co_await detail::join_all<T>{tasks};
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    // The siblings still running are cancelled now, whoever holds this
+    // gather: they report to the awaiter that is gone.
+    tasks.clear();
+    std::rethrow_exception(failure);
+  }
   std::vector<T> results;
   results.reserve(tasks.size());
   for (auto& t : tasks)
@@ -100,7 +112,16 @@ task<std::vector<T>> gather(std::vector<task<T>> tasks) {
 
 /// As `gather` for tasks without a result.
 inline task<void> gather(std::vector<task<void>> tasks) {
-  co_await detail::join_all<void>{tasks};
+  std::exception_ptr failure;
+  try {
+    co_await detail::join_all<void>{tasks};
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    tasks.clear();
+    std::rethrow_exception(failure);
+  }
 }
 
 } // namespace actorstreams

@@ -290,6 +290,7 @@ read_outcome read_buffer::take(std::size_t n) {
     merge();
   if (head_ == 0 && n == data_.size()) {
     // The request takes all of data_: hand over the storage.
+    unread_ = 0;
     r.data = std::move(data_);
     data_ = bytes{};
     scan_offset_ = 0;
@@ -304,6 +305,7 @@ read_outcome read_buffer::take(std::size_t n) {
 void read_buffer::drop(std::size_t n) {
   if (n > data_.size() - head_)
     merge();
+  unread_ -= std::min(n, unread_);
   head_ += n;
   scan_offset_ = 0;
   if (head_ >= data_.size()) {
@@ -317,12 +319,16 @@ void read_buffer::drop(std::size_t n) {
 void read_buffer::unread(bytes chunk) {
   if (chunk.empty())
     return;
-  if (!empty()) {
-    chunk.append(data_, head_, bytes::npos);
-    // The kept chunks stay behind, in order.
+  if (empty()) {
+    data_ = std::move(chunk);
+    head_ = 0;
+  } else {
+    // Behind what was given back before and not read since: abandoned
+    // reads answered in stream order come back in stream order. (Given-back
+    // bytes always sit in data_; the kept chunks stay behind, in order.)
+    data_.insert(head_ + unread_, chunk);
   }
-  data_ = std::move(chunk);
-  head_ = 0;
+  unread_ += chunk.size();
   // Scan positions were relative to the old front.
   scan_offset_ = 0;
 }

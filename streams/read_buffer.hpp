@@ -97,8 +97,9 @@ public:
 
   /// Puts `chunk` back in front of the buffered bytes, as if it had never
   /// been consumed: the answer to a request that its requester abandoned
-  /// after it was served (a cancelled task, docs/coroutines.md). Allowed
-  /// after EOF and failures too.
+  /// after it was served (a cancelled task, docs/coroutines.md). Several
+  /// given back in a row line up in the order they came (behind one
+  /// another, ahead of the rest). Allowed after EOF and failures too.
   void unread(bytes chunk);
 
   // -- requests ---------------------------------------------------------------
@@ -191,6 +192,9 @@ private:
   // Valid for scan_seps_ until something is consumed.
   std::size_t scan_offset_ = 0;
   std::vector<bytes> scan_seps_;
+  /// How many bytes at the front were given back by unread and not read
+  /// since (the next unread goes behind them).
+  std::size_t unread_ = 0;
   bool eof_ = false;
   bool failed_ = false;
   bool exception_ = false;

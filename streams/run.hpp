@@ -139,21 +139,32 @@ private:
 };
 
 /// Fails `run` with `cancelled` if the task's actor goes away first (the
-/// runtime shut down): its frame, and this guard, are destroyed unfinished.
+/// runtime shut down, even before the actor ever ran): the actor's root,
+/// which holds this guard, is destroyed with the task unfinished.
 template <class T>
-struct run_guard {
-  std::shared_ptr<run_result<T>> result;
+class run_guard {
+public:
+  explicit run_guard(std::shared_ptr<run_result<T>> result)
+    : result_(std::move(result)) {
+    // nop
+  }
+
+  run_guard(run_guard&&) noexcept = default;
+  run_guard& operator=(run_guard&&) noexcept = default;
+
   ~run_guard() {
-    if (!result->finished())
-      result->set_error(std::make_exception_ptr(stream_error(make_error(
+    if (result_ && !result_->finished())
+      result_->set_error(std::make_exception_ptr(stream_error(make_error(
         stream_errc::cancelled, "the task was cancelled: its actor was shut "
                                 "down before the task ended"))));
   }
+
+private:
+  std::shared_ptr<run_result<T>> result_;
 };
 
 template <class T>
 task<void> run_root(task<T> t, std::shared_ptr<run_result<T>> result) {
-  run_guard<T> guard{result};
   try {
     if constexpr (std::is_void_v<T>) {
       co_await std::move(t);
@@ -166,7 +177,7 @@ task<void> run_root(task<T> t, std::shared_ptr<run_result<T>> result) {
   }
 }
 
-/// `run` and `spawn_task` must not block or start from an I/O thread.
+/// `run` blocks: never on an I/O thread (it would block its own sockets).
 void check_not_on_io_thread(const char* what);
 
 /// How spawn_task keeps an argument: `caf::actor_system` by reference (it
@@ -204,7 +215,8 @@ template <class T>
 T run(caf::actor_system& sys, task<T> t) {
   detail::check_not_on_io_thread("run()");
   auto result = std::make_shared<detail::run_result<T>>();
-  auto make = [t = std::move(t), result]() mutable {
+  auto make = [t = std::move(t), result,
+               guard = detail::run_guard<T>{result}]() mutable {
     return detail::run_root(std::move(t), result);
   };
   spawn_task_actor(sys, detail::make_root(std::move(make), false), nullptr,

@@ -113,13 +113,11 @@ public:
     slot_->waiting = {};
     slot_->abandoned = true;
     auto request_id = slot_->id.request_id().integer_value();
-    if (slot_->conn && request_id != 0) {
-      // The answer (the cancel's, or the read's own) is still to come.
-      host_->hold(slot_->conn, slot_->id);
-      host_->send(slot_->conn, cancel_atom_v, request_id);
-    } else {
-      slot_->host = nullptr; // not sent yet, or not a read: nothing to undo
-    }
+    // A sent read: its answer (the cancel's, or the read's own) is still to
+    // come. Anything else: nothing to undo.
+    if (!slot_->conn || request_id == 0
+        || !host_->abandon(slot_->conn, slot_->id))
+      slot_->host = nullptr;
   }
 
   bool await_ready() const noexcept { return false; }

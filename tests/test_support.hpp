@@ -2,7 +2,9 @@
 
 // Shared helpers for the tests: a runtime per test, and unwrapping results.
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -16,6 +18,25 @@ using namespace std::chrono_literals;
 /// A generous bound for every wait in the tests: a bug fails a test, never
 /// hangs it.
 inline constexpr auto bound = std::chrono::seconds{10};
+
+/// `n` bytes that differ with `seed` and cover every byte value, "\0" and
+/// 0xFF included; a prime period exposes shifted or repeated chunks.
+inline bytes pattern(std::size_t n, unsigned seed = 0) {
+  bytes out(n, '\0');
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = static_cast<char>((i * 7 + seed * 31 + i / 251) % 256);
+  return out;
+}
+
+/// The index of the first byte where `x` and `y` differ (including a length
+/// difference), or npos.
+inline std::size_t first_difference(const bytes& x, const bytes& y) {
+  auto n = std::min(x.size(), y.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (x[i] != y[i])
+      return i;
+  return x.size() == y.size() ? bytes::npos : n;
+}
 
 /// A fresh runtime (actor system + I/O threads) per test.
 class runtime_test : public ::testing::Test {

@@ -18,16 +18,8 @@ using testing::bound;
 using testing::code_of;
 using testing::error_of;
 using testing::message_of;
+using testing::pattern;
 using testing::value_of;
-
-
-/// `size` bytes of every value 0..255 in turn, starting at `first`.
-bytes pattern(std::size_t size, unsigned first = 0) {
-  bytes result(size, '\0');
-  for (std::size_t i = 0; i < size; ++i)
-    result[i] = static_cast<char>((first + i) % 256);
-  return result;
-}
 
 /// The success of a `pending<void>` result, or a failure that shows why not.
 ::testing::AssertionResult succeeded(const caf::expected<void>& x) {

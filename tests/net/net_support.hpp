@@ -277,25 +277,6 @@ inline std::size_t open_fd_count() {
   return 0;
 }
 
-/// `n` bytes that differ with `seed` and cover every byte value, "\0" and
-/// 0xFF included; a prime period exposes shifted or repeated chunks.
-inline bytes pattern(std::size_t n, unsigned seed = 0) {
-  bytes out(n, '\0');
-  for (std::size_t i = 0; i < n; ++i)
-    out[i] = static_cast<char>((i * 7 + seed * 31 + i / 251) % 256);
-  return out;
-}
-
-/// The index of the first byte where `x` and `y` differ (including a length
-/// difference), or npos.
-inline std::size_t first_difference(const bytes& x, const bytes& y) {
-  auto n = std::min(x.size(), y.size());
-  for (std::size_t i = 0; i < n; ++i)
-    if (x[i] != y[i])
-      return i;
-  return x.size() == y.size() ? bytes::npos : n;
-}
-
 /// Reads `n` bytes with read(64 KiB) requests (or fewer at EOF / error).
 inline bytes read_n(const stream_reader& reader, std::size_t n,
                     std::chrono::seconds timeout = bulk_wait) {

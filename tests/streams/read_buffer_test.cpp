@@ -2388,5 +2388,62 @@ TEST(ReadBufferFrames, EveryChunkingKeepsABrokenSourcesPartialFrame) {
                          framed(4, "partial").substr(0, 7)});
 }
 
+// -- unread: what a cancelled task's answered read gives back ---------------------
+
+TEST(ReadBufferUnread, UnreadPutsBytesBackInFrontOfTheBufferedOnes) {
+  read_buffer buf;
+  buf.feed_data("one\ntwo\n");
+  EXPECT_TRUE(is_done(buf.try_readline(), "one\n"));
+  buf.unread("one\n");
+  EXPECT_EQ(buf.view(), "one\ntwo\n");
+  EXPECT_TRUE(is_done(buf.try_readline(), "one\n"));
+  EXPECT_TRUE(is_done(buf.try_readline(), "two\n"));
+}
+
+TEST(ReadBufferUnread, SuccessiveUnreadsLineUpInTheOrderGiven) {
+  read_buffer buf;
+  buf.feed_data("a\nb\nc\nrest");
+  EXPECT_TRUE(is_done(buf.try_readline(), "a\n"));
+  EXPECT_TRUE(is_done(buf.try_readline(), "b\n"));
+  EXPECT_TRUE(is_done(buf.try_readline(), "c\n"));
+  buf.unread("a\n");
+  buf.unread("b\n");
+  buf.unread("c\n");
+  EXPECT_EQ(buf.view(), "a\nb\nc\nrest");
+}
+
+TEST(ReadBufferUnread, AReadInBetweenLeavesTheNextUnreadBehindWhatIsLeft) {
+  read_buffer buf;
+  buf.feed_data("xyz");
+  buf.unread("a\nb\n");
+  EXPECT_TRUE(is_done(buf.try_readline(), "a\n"));
+  buf.unread("c\n");
+  EXPECT_EQ(buf.view(), "b\nc\nxyz");
+  EXPECT_TRUE(is_done(buf.try_read(6), "b\nc\nxy"));
+  buf.unread("d");
+  EXPECT_EQ(buf.view(), "dz");
+}
+
+TEST(ReadBufferUnread, UnreadAfterEofOrIntoAnEmptyBufferIsReadable) {
+  read_buffer buf;
+  buf.unread("alone");
+  EXPECT_TRUE(is_done(buf.try_read(100), "alone"));
+  buf.feed_eof();
+  buf.unread("late");
+  EXPECT_FALSE(buf.at_eof());
+  EXPECT_TRUE(is_done(buf.try_read(-1), "late"));
+  EXPECT_TRUE(buf.at_eof());
+}
+
+TEST(ReadBufferUnread, UnreadAheadOfKeptChunksKeepsEveryByteInOrder) {
+  const auto k = read_buffer::keep_chunk;
+  read_buffer buf{4 * k};
+  buf.feed_data("head");
+  buf.feed_data(bytes(k, 'k'));
+  buf.unread("u1");
+  buf.unread("u2");
+  EXPECT_EQ(buf.view(), "u1u2head" + bytes(k, 'k'));
+}
+
 } // namespace
 } // namespace actorstreams

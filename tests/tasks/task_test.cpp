@@ -329,6 +329,12 @@ TEST_F(Task, ARequestToAnActorThatIsGoneFailsWithClosed) {
 
 // -- cancellation ----------------------------------------------------------------
 
+task<void> write_after_reading(stream_reader in, stream_reader out) {
+  auto line = co_await in.readline();
+  out.feed_data("got " + line);
+}
+
+
 task<bytes> wait_for_line(stream_reader r) {
   co_return co_await r.readline();
 }
@@ -405,6 +411,68 @@ TEST_F(Task, AnIncompleteReadAnsweredAfterCancelGivesItsPartialBack) {
   EXPECT_EQ(run(sys(), body(reader)), "tail");
 }
 
+TEST_F(Task, TwoCancelledReadsAnsweredAlreadyGiveTheirBytesBackInStreamOrder) {
+  auto reader = make_stream_reader(sys());
+  // One actor sends two readlines, then the data that answers both; the
+  // cancels come after the answers. "a\n" must come back before "b\n".
+  auto feed_then_fail = [](stream_reader r) -> task<bytes> {
+    r.feed_data("a\nb\nc\n");
+    throw std::runtime_error("cancel the readers");
+    co_return "";
+  };
+  auto body = [=](stream_reader r) -> task<std::vector<bytes>> {
+    std::vector<task<bytes>> all;
+    all.push_back(wait_for_line(r));
+    all.push_back(wait_for_line(r));
+    all.push_back(feed_then_fail(r));
+    try {
+      co_await gather(std::move(all));
+    } catch (const std::runtime_error&) {
+      // both readers are cancelled here
+    }
+    std::vector<bytes> lines;
+    for (int i = 0; i < 3; ++i)
+      lines.push_back(co_await r.readline().with_timeout(bound));
+    co_return lines;
+  };
+  EXPECT_EQ(run(sys(), body(reader)),
+            (std::vector<bytes>{"a\n", "b\n", "c\n"}));
+}
+
+TEST_F(Task, AGatherThatFailedCancelsItsSiblingsEvenWhileItIsStillHeld) {
+  auto reader = make_stream_reader(sys());
+  auto body = [](stream_reader r) -> task<bytes> {
+    std::vector<task<bytes>> all;
+    all.push_back(wait_for_line(r));
+    all.push_back(fail_soon());
+    auto g = gather(std::move(all));
+    try {
+      co_await g;
+    } catch (const std::runtime_error&) {
+      // `g` is still alive here; its waiting sibling must not be.
+    }
+    r.feed_data("for the next read\n");
+    co_await sleep(20ms);
+    co_return co_await r.readline().with_timeout(bound);
+  };
+  EXPECT_EQ(run(sys(), body(reader)), "for the next read\n");
+}
+
+TEST_F(Task, ALinkedActorsNormalExitDoesNotStopATask) {
+  auto reader = make_stream_reader(sys());
+  auto out = make_stream_reader(sys());
+  auto actor = spawn_task(sys(), write_after_reading, reader, out);
+  {
+    // Linked to a scoped actor that goes out of scope normally.
+    caf::scoped_actor self{sys(), true};
+    self->link_to(actor);
+  }
+  std::this_thread::sleep_for(20ms);
+  reader.feed_data("still running\n");
+  EXPECT_EQ(value_of(out.readexactly(18).get(bound)), "got still running\n");
+  EXPECT_EQ(wait_down(actor), caf::error{});
+}
+
 TEST_F(Task, KillingATaskActorDropsItsReadAndTheConnectionStaysUsable) {
   auto reader = make_stream_reader(sys());
   auto started = std::make_shared<std::atomic<bool>>(false);
@@ -476,11 +544,6 @@ TEST_F(Task, KillingASleepingTaskActorIsClean) {
 }
 
 // -- spawn_task ------------------------------------------------------------------
-
-task<void> write_after_reading(stream_reader in, stream_reader out) {
-  auto line = co_await in.readline();
-  out.feed_data("got " + line);
-}
 
 TEST_F(Task, SpawnTaskRunsTheTaskInItsOwnActorThatQuitsWhenItEnds) {
   auto in = make_stream_reader(sys());
