@@ -1,8 +1,9 @@
 // http_server: a minimal HTTP/1.0 server on actorstreams, the local peer of
 // print_http_headers (so that `make demo` needs no outside network).
-// Demonstrates a per-connection actor handler that loops with
-// `readline().then(self, timeout, ...)`, re-arming itself until the blank
-// line that ends the request head, then answers and closes.
+// Demonstrates push mode (docs/push.md): each connection sends the lines of
+// the request head to its handler actor, one at a time (credit 1, granted
+// per line handled), until the blank line that ends the head; the handler
+// then answers and closes. A behavior timeout bounds a client's silence.
 //
 // Run:   http_server [--host 127.0.0.1] [--port 8080]   (--port 0: any free)
 // Try:   print_http_headers http://127.0.0.1:8080/   or   curl -i http://127.0.0.1:8080/
@@ -51,6 +52,8 @@ void report(const std::string& what, const caf::error& err) {
 struct request_head {
   std::string request_line;
   std::size_t lines = 0;
+  /// A response is on its way: whatever else arrives is ignored.
+  bool answered = false;
 };
 
 std::string strip_eol(std::string line) {
@@ -84,7 +87,8 @@ std::string http_date() {
   return buf;
 }
 
-/// Writes the response to `head`, logs it, drains and closes.
+/// Writes the response to `head`, logs it, drains, closes and ends the
+/// actor once the connection is closed.
 void respond(caf::event_based_actor* self, as::stream_writer writer,
              const std::string& request_line, int status,
              std::string_view reason, const std::string& body,
@@ -112,11 +116,16 @@ void respond(caf::event_based_actor* self, as::stream_writer writer,
     [self, writer] {
       writer.close();
       writer.wait_closed().then(
-        self, [] {}, [](caf::error err) { report("wait_closed", err); });
+        self, [self] { self->quit(); },
+        [self](caf::error err) {
+          report("wait_closed", err);
+          self->quit();
+        });
     },
-    [writer](caf::error err) {
+    [self, writer](caf::error err) {
       report("drain", err);
       writer.close();
+      self->quit();
     });
 }
 
@@ -138,21 +147,28 @@ void answer(caf::event_based_actor* self, as::stream_writer writer,
             "Not implemented\n", true);
 }
 
-/// Reads one line of the request head and re-arms itself until the blank
-/// line; one request is in flight at a time, so the actor never blocks.
-void read_head(caf::event_based_actor* self, as::stream_writer writer,
-               std::shared_ptr<request_head> head) {
-  writer.reader().readline().then(
-    self, line_timeout,
-    [self, writer, head](as::bytes line) {
-      if (line.empty()) { // EOF before the end of the head: nobody to answer
-        writer.close();
+/// One actor per client. The connection pushes the request head line by
+/// line; one line is granted at a time, so the head is parsed as it comes
+/// and nothing beyond the blank line is cut.
+caf::behavior handle_http(caf::event_based_actor* self,
+                          as::stream_reader reader, as::stream_writer writer) {
+  auto head = std::make_shared<request_head>();
+  reader.subscribe(caf::actor{self}, as::framing::lines(), 1);
+  // Responds (once) and stops reading.
+  auto finish = [self, writer, head](int status, std::string_view reason,
+                                     const std::string& body) {
+    head->answered = true;
+    respond(self, writer, head->request_line, status, reason, body, true);
+  };
+  return {
+    [self, reader, writer, head, finish](as::frame_atom,
+                                         const as::connection_actor&,
+                                         as::bytes& line) {
+      if (head->answered)
         return;
-      }
       if (++head->lines > max_head_lines) {
-        respond(self, writer, head->request_line, 431,
-                "Request Header Fields Too Large", "Too many header lines\n",
-                true);
+        finish(431, "Request Header Fields Too Large",
+               "Too many header lines\n");
         return;
       }
       auto text = strip_eol(std::move(line));
@@ -160,26 +176,39 @@ void read_head(caf::event_based_actor* self, as::stream_writer writer,
         // RFC 9112: ignore empty lines before the request line.
         head->request_line = std::move(text);
       } else if (text.empty()) {
+        head->answered = true;
         answer(self, writer, head->request_line);
         return;
       }
-      read_head(self, writer, head);
+      reader.grant(1);
     },
-    [self, writer, head](caf::error err) {
-      if (as::as_limit_overrun(err)) {
-        respond(self, writer, head->request_line, 431,
-                "Request Header Fields Too Large", "Line too long\n", true);
-        return;
-      }
-      report("reading the request", err);
+    [head, finish](as::frame_atom, const as::connection_actor&,
+                   const caf::error&) {
+      // An over-long line (limit_overrun): the connection skipped it.
+      if (!head->answered)
+        finish(431, "Request Header Fields Too Large", "Line too long\n");
+    },
+    [self, writer, head](as::stream_end_atom, const as::connection_actor&,
+                         const caf::error& reason) {
+      if (head->answered)
+        return; // our own close ending the stream
+      // EOF (or a failure) before the end of the head: nobody to answer.
+      if (reason)
+        report("reading the request", reason);
       writer.close();
-    });
-}
-
-caf::behavior handle_http(caf::event_based_actor* self, as::stream_reader,
-                          as::stream_writer writer) {
-  read_head(self, writer, std::make_shared<request_head>());
-  return {}; // lives while its requests are pending
+      self->quit();
+    },
+    caf::after(line_timeout) >> [self, writer, head] {
+      if (head->answered)
+        return;
+      report("reading the request",
+             as::make_error(as::stream_errc::timeout,
+                            "no line of the request head within "
+                              + std::to_string(line_timeout.count()) + " s"));
+      writer.close();
+      self->quit();
+    },
+  };
 }
 
 void usage(std::ostream& out) {

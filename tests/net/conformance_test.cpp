@@ -9,8 +9,10 @@
 #include <future>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "net_support.hpp"
+#include "push_support.hpp"
 
 namespace actorstreams {
 namespace {
@@ -375,6 +377,96 @@ TYPED_TEST(Conformance, DrainWaitsForAPeerThatStopsReadingAndCompletesOnceItRead
   // The peer reads everything; then the writer drains.
   expect_filled(this->b.reader, *pieces);
   EXPECT_TRUE(a.writer.drain().get(io_wait));
+}
+
+// -- push mode (docs/push.md) ------------------------------------------------------
+
+TYPED_TEST(Conformance, PushedLinesArriveInOrderUnderCredit) {
+  auto& a = this->a;
+  auto& b = this->b;
+  std::vector<bytes> lines;
+  bytes all;
+  for (int i = 0; i < 2000; ++i) {
+    lines.push_back(bytes(static_cast<std::size_t>(i % 97), 'a' + i % 26)
+                    + std::to_string(i) + "\n");
+    all += lines.back();
+  }
+  testing::test_subscriber sub{this->sys()};
+  sub.expected_from = b.reader.handle();
+  b.reader.subscribe(sub.handle(), framing::lines(), 8);
+  a.writer.write(all);
+  a.writer.write_eof();
+  auto events = sub.until_end(b.reader);
+  EXPECT_EQ(testing::frames_of(events), lines);
+  auto end = testing::end_of(events);
+  EXPECT_FALSE(end) << describe(end);
+}
+
+TYPED_TEST(Conformance, WithoutCreditAPushBlocksThePeersDrainAndAGrantLetsItAllIn) {
+  auto& a = this->a;
+  auto& b = this->b;
+  testing::test_subscriber sub{this->sys()};
+  b.reader.subscribe(sub.handle(), framing::chunks(), 0);
+  constexpr std::size_t size = 64 * 1024 * 1024;
+  const bytes data = testing::pattern(size, 3);
+  auto sent = std::async(std::launch::async,
+                         [&] { return testing::write_all(a.writer, data); });
+  // Nothing is cut without credit: the reader stops the transport, and the
+  // writer's drain waits.
+  EXPECT_EQ(sent.wait_for(500ms), std::future_status::timeout);
+  sub.expect_nothing(0ms);
+  // Credit: every byte arrives, in order.
+  b.reader.grant(4);
+  bytes got;
+  got.reserve(size);
+  while (got.size() < size) {
+    auto ev = sub.next(bulk_wait);
+    ASSERT_TRUE(ev) << "stalled after " << got.size() << " bytes";
+    ASSERT_EQ(ev->what, testing::push_event::kind::frame);
+    got += ev->data;
+    b.reader.grant(1);
+  }
+  auto err = sent.get();
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(got.size(), size);
+  EXPECT_EQ(testing::first_difference(got, data), bytes::npos);
+  a.writer.write_eof();
+  auto end = sub.next();
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->what, testing::push_event::kind::end);
+  EXPECT_FALSE(end->err) << describe(end->err);
+}
+
+TYPED_TEST(Conformance, SwitchingBetweenFramingsAndReadsLosesNoByte) {
+  auto& a = this->a;
+  auto& b = this->b;
+  a.writer.write("one\ntwo\n");
+  a.writer.write_frame("framed 1");
+  a.writer.write_frame("framed 2");
+  a.writer.write("abcdef" "line\n" "rest of it");
+  a.writer.write_eof();
+  testing::test_subscriber sub{this->sys()};
+  b.reader.subscribe(sub.handle(), framing::lines(), 2);
+  EXPECT_EQ(sub.next()->data, "one\n");
+  EXPECT_EQ(sub.next()->data, "two\n");
+  ASSERT_TRUE(b.reader.unsubscribe().get(io_wait));
+  b.reader.subscribe(sub.handle(), framing::length_prefixed(), 1);
+  EXPECT_EQ(sub.next()->data, "framed 1");
+  ASSERT_TRUE(b.reader.unsubscribe().get(io_wait));
+  EXPECT_EQ(value_of(b.reader.readframe().get(io_wait)), "framed 2");
+  b.reader.subscribe(sub.handle(), framing::exactly(3), 2);
+  EXPECT_EQ(sub.next()->data, "abc");
+  EXPECT_EQ(sub.next()->data, "def");
+  ASSERT_TRUE(b.reader.unsubscribe().get(io_wait));
+  EXPECT_EQ(value_of(b.reader.readline().get(io_wait)), "line\n");
+  b.reader.subscribe(sub.handle(), framing::chunks(), 8);
+  auto events = sub.until_end(b.reader);
+  bytes rest;
+  for (const auto& f : testing::frames_of(events))
+    rest += f;
+  EXPECT_EQ(rest, "rest of it");
+  auto end = testing::end_of(events);
+  EXPECT_FALSE(end) << describe(end);
 }
 
 } // namespace
