@@ -7,9 +7,16 @@
 //               at EOF drain and close (bench/README.md's raw echo)
 //   line mode:  loop reader.readline() -> writer.write(line) -> drain();
 //               a line over --limit is dropped and the next one echoed
+//   push mode:  the connection pushes frames (--framing lines or chunks) to
+//               the handler actor under credit (--credit, default 16); the
+//               handler writes each back one-way and, every --grant frames
+//               (default 8; 0: never), grants as many once its writes have
+//               drained; --batch N delivers up to N frames per message
 //
-// Run:   echo_server [--host 127.0.0.1] [--port 8888] [--mode read|line]
-//                    [--handler actor|task] [--limit 65536] [--io-threads 1]
+// Run:   echo_server [--host 127.0.0.1] [--port 8888]
+//                    [--mode read|line|push] [--handler actor|task]
+//                    [--framing lines|chunks] [--credit 16] [--grant 8]
+//                    [--batch 1] [--limit 65536] [--io-threads 1]
 //        (--port 0 picks a free port; the first line shows the real one)
 // Bench: bench/run_bench.sh BUILD_DIR (the shared harness, see
 //        ../shared/bench/README.md)
@@ -23,8 +30,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <pthread.h>
 
@@ -159,15 +169,77 @@ as::task<void> echo_lines_task(as::stream_reader reader,
   writer.close();
 }
 
+// Push mode: the connection sends frames, the handler echoes them.
+
+struct push_options {
+  bool chunks = false;
+  std::size_t credit = 16;
+  std::size_t grant = 8;
+  std::size_t batch = 1;
+};
+
+caf::behavior echo_pushed(caf::event_based_actor* self,
+                          as::stream_reader reader, as::stream_writer writer,
+                          push_options o) {
+  reader.subscribe(caf::actor{self},
+                   o.chunks ? as::framing::chunks() : as::framing::lines(),
+                   as::subscribe_options{o.credit, o.batch});
+  auto handled = std::make_shared<std::size_t>(0);
+  // n more frames handled: every o.grant of them, the credit comes back once
+  // the echo so far has drained (at once below the high-water mark), so a
+  // client that does not read stops its own stream.
+  auto done = [self, reader, writer, o, handled](std::size_t n) {
+    if (o.grant == 0)
+      return; // never: a subscriber that never grants (memory benchmark)
+    *handled += n;
+    if (*handled < o.grant)
+      return;
+    auto granted = std::exchange(*handled, 0);
+    writer.drain().then(
+      self, [reader, granted] { reader.grant(granted); },
+      give_up(self, writer));
+  };
+  return {
+    [writer, done](as::frame_atom, const as::connection_actor&,
+                   as::bytes& frame) {
+      writer.write(std::move(frame));
+      done(1);
+    },
+    [writer, done](as::frame_atom, const as::connection_actor&,
+                   std::vector<as::bytes>& frames) {
+      auto n = frames.size();
+      writer.writelines(std::move(frames));
+      done(n);
+    },
+    [done](as::frame_atom, const as::connection_actor&, const caf::error&) {
+      done(1); // an over-long line: skipped
+    },
+    [self, writer](as::stream_end_atom, const as::connection_actor&,
+                   const caf::error& reason) {
+      auto code = as::as_stream_errc(reason);
+      if (reason && code != as::stream_errc::connection_reset
+          && code != as::stream_errc::closed)
+        std::cerr << "echo_server: " << as::describe(reason) << std::endl;
+      writer.close(); // after the echo queued so far
+      self->quit();
+    },
+  };
+}
+
 void usage(std::ostream& out) {
-  out << "usage: echo_server [--host H] [--port P] [--mode read|line]\n"
-         "                   [--handler actor|task] [--limit N] [--io-threads N]\n"
+  out << "usage: echo_server [--host H] [--port P] [--mode read|line|push]\n"
+         "                   [--handler actor|task] [--framing lines|chunks]\n"
+         "                   [--credit N] [--grant N] [--batch N]\n"
+         "                   [--limit N] [--io-threads N]\n"
          "                   [--write-high-water N] [--backlog N]\n"
          "  Echoes every byte (read mode) or every line up to --limit bytes\n"
          "  (line mode; longer lines are dropped), with an actor (then-chains)\n"
-         "  or a coroutine task per connection (--handler).\n"
+         "  or a coroutine task per connection (--handler); or has each\n"
+         "  connection push lines or chunks to its handler actor under credit\n"
+         "  (push mode: --credit frames ahead, --grant at a time once drained,\n"
+         "  0: never; --batch frames per message).\n"
          "  Defaults: --host 127.0.0.1 --port 8888 --mode read --handler actor\n"
-         "  --limit 65536\n"
+         "  --framing lines --credit 16 --grant 8 --batch 1 --limit 65536\n"
          "  --io-threads 1 --write-high-water 65536 (drain waits above it,\n"
          "  until a quarter of it is left) --backlog 1024; --port 0 picks a\n"
          "  free port.\n";
@@ -192,7 +264,9 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   uint16_t port = 8888;
   bool lines = false;
+  bool push = false;
   bool tasks = false;
+  push_options pushing;
   as::server_options opts; // opts.limit: the reader's limit, 64 KiB
   // The raw Asio peer's backlog: 9,000 clients connecting at once overflow
   // asyncio's default of 100, and their retried SYNs then pace the start.
@@ -217,7 +291,17 @@ int main(int argc, char** argv) {
       ok = parse_number<uint16_t>(value, 0, 65535, port);
     } else if (arg == "--mode") {
       lines = value == "line";
-      ok = lines || value == "read";
+      push = value == "push";
+      ok = lines || push || value == "read";
+    } else if (arg == "--framing") {
+      pushing.chunks = value == "chunks";
+      ok = pushing.chunks || value == "lines";
+    } else if (arg == "--credit") {
+      ok = parse_number<std::size_t>(value, 0, 1 << 20, pushing.credit);
+    } else if (arg == "--grant") {
+      ok = parse_number<std::size_t>(value, 0, 1 << 20, pushing.grant);
+    } else if (arg == "--batch") {
+      ok = parse_number<std::size_t>(value, 1, 1 << 20, pushing.batch);
     } else if (arg == "--handler") {
       tasks = value == "task";
       ok = tasks || value == "actor";
@@ -252,15 +336,23 @@ int main(int argc, char** argv) {
     as::config cfg;
     cfg.io_threads(io_threads);
     as::runtime rt{std::move(cfg)};
-    auto srv = tasks ? as::start_server(rt.system(),
-                                        lines ? echo_lines_task
-                                              : echo_chunks_task,
-                                        host, port, opts)
-                         .get(std::chrono::seconds{10})
-                     : as::start_server(rt.system(),
-                                        lines ? echo_lines : echo_chunks, host,
-                                        port, opts)
-                         .get(std::chrono::seconds{10});
+    auto srv
+      = push
+          ? as::start_server(
+              rt.system(),
+              [pushing](caf::event_based_actor* self, as::stream_reader r,
+                        as::stream_writer w) {
+                return echo_pushed(self, std::move(r), std::move(w), pushing);
+              },
+              host, port, opts)
+              .get(std::chrono::seconds{10})
+        : tasks ? as::start_server(rt.system(),
+                                   lines ? echo_lines_task : echo_chunks_task,
+                                   host, port, opts)
+                    .get(std::chrono::seconds{10})
+                : as::start_server(rt.system(), lines ? echo_lines : echo_chunks,
+                                   host, port, opts)
+                    .get(std::chrono::seconds{10});
     if (!srv) {
       std::cerr << "echo_server: cannot serve on " << host << ":" << port
                 << ": " << as::describe(srv.error()) << std::endl;

@@ -1,7 +1,8 @@
 """Shared pieces of the echo_server tests: run the server, talk to it.
 
 Each test script takes the echo_server binary and, optionally, arguments
-for every server it starts (`--handler task`), starts it on port 0, and
+for every server it starts, which override the script's own (`--handler
+task`, `--mode push --framing chunks`); it starts the server on port 0 and
 stops it with SIGTERM at the end, asserting a clean exit.
 """
 
@@ -35,7 +36,9 @@ class EchoServer:
 
     def __init__(self, binary, *args):
         self.proc = subprocess.Popen(
-            [binary, "--port", "0", *SERVER_ARGS, *args], stdout=subprocess.PIPE,
+            # The command line's arguments last: they choose the variant
+            # (--handler task, --mode push ...) over the script's own.
+            [binary, "--port", "0", *args, *SERVER_ARGS], stdout=subprocess.PIPE,
             text=True
         )
         try:
