@@ -295,10 +295,15 @@ void connection_state::push() {
   auto ends_on_empty = sub->how.how() == framing::kind::lines
                        || sub->how.how() == framing::kind::chunks;
   std::vector<bytes> batch;
+  if (sub->batch > 1)
+    batch.reserve(std::min(sub->batch, sub->credit));
   auto flush = [&] {
-    if (!batch.empty())
+    if (!batch.empty()) {
       to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
                     std::exchange(batch, {}));
+      if (sub && sub->batch > 1)
+        batch.reserve(std::min(sub->batch, sub->credit));
+    }
   };
   while (sub->credit > 0) {
     auto out = attempt(sub->req);

@@ -6,8 +6,11 @@
 #   ./bench/run_bench.sh build --quick             # smoke test, about a minute
 #   ./bench/run_bench.sh build --no-peers --quick  # only actorstreams
 #
-# echo_server runs twice: as a raw echo server ("actorstreams", read mode)
-# and as a line server ("actorstreams-lines", line mode). The harness builds
+# echo_server runs five times: as a raw echo server ("actorstreams", read
+# mode; "actorstreams-push", push mode with chunks framing) and as a line
+# server ("actorstreams-lines", one readline request per line;
+# "actorstreams-push-lines", push mode, one line per message;
+# "actorstreams-push-batch-lines", push mode, up to 16 lines per message). The harness builds
 # its load generator and peers into BUILD_DIR/bench/harness (or
 # $HARNESS_BUILD_DIR); the report goes to BUILD_DIR/bench/results/<UTC time>/
 # unless --out is given. Exits with the harness's status (1: errors or
@@ -19,7 +22,7 @@ here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 harness="$here/../../shared/bench/run_peers.sh"
 
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   [[ $# -ge 1 ]] && exit 0 || exit 2
 fi
 # run_peers runs the server commands with bash -c in the current directory:
@@ -44,7 +47,10 @@ printf -v cmd '%q' "$server"
 status=0
 BUILD_DIR="${HARNESS_BUILD_DIR:-$build/bench/harness}" "$harness" \
   --server "actorstreams=$cmd --port {port}" \
+  --server "actorstreams-push=$cmd --mode push --framing chunks --port {port}" \
   --line-server "actorstreams-lines=$cmd --mode line --port {port}" \
+  --line-server "actorstreams-push-lines=$cmd --mode push --port {port}" \
+  --line-server "actorstreams-push-batch-lines=$cmd --mode push --batch 16 --credit 32 --grant 16 --port {port}" \
   "${args[@]}" || status=$?
 echo "run_bench: report: $out/report.md (raw results and server logs next to it)" >&2
 exit "$status"

@@ -2,7 +2,8 @@
 # Runs the demos as a user would, on 127.0.0.1 with ports picked by the
 # servers (--port 0), no outside network: the seed's examples in coroutine
 # style, then the same examples in actor style (*_actor):
-#   tcp_echo_server + tcp_echo_client, http_server + print_http_headers,
+#   tcp_echo_server + tcp_echo_client, http_server (which reads in push
+#   mode) + print_http_headers,
 #   wait_for_data.
 # Usage: demos/run_demos.sh <directory with the built demos>   (make demo)
 # Exits non-zero if any step failed; the servers are stopped by PID (SIGTERM,
