@@ -234,21 +234,28 @@ private:
 transport_ptr make_tcp_client(io_threads& io, std::string host, uint16_t port,
                               socket_options opts) {
   auto idx = io.pick();
-  return std::make_shared<tcp_client>(context_of(io, idx), idx,
-                                      std::move(host), port, opts.read_window);
+  auto t = std::make_shared<tcp_client>(context_of(io, idx), idx,
+                                        std::move(host), port,
+                                        opts.read_window);
+  t->use_tls(opts.tls);
+  return t;
 }
 
 transport_ptr make_unix_client(io_threads& io, std::string path,
                                socket_options opts) {
   auto idx = io.pick();
-  return std::make_shared<unix_client>(context_of(io, idx), idx,
-                                       std::move(path), opts.read_window);
+  auto t = std::make_shared<unix_client>(context_of(io, idx), idx,
+                                         std::move(path), opts.read_window);
+  t->use_tls(opts.tls);
+  return t;
 }
 
 transport_ptr adopt_socket(io_threads& io, int fd, socket_options opts) {
   auto idx = io.pick();
-  return std::make_shared<adopted_socket>(context_of(io, idx), idx, fd,
-                                          opts.read_window);
+  auto t = std::make_shared<adopted_socket>(context_of(io, idx), idx, fd,
+                                            opts.read_window);
+  t->use_tls(opts.tls);
+  return t;
 }
 
 transport_ptr make_pipe_transport(io_threads& io, int read_fd, int write_fd,

@@ -176,10 +176,23 @@ private:
       });
       return;
     }
-    if (!ec && on_accept_)
-      on_accept_(std::make_shared<socket_transport>(
+    if (!ec && on_accept_) {
+      auto t = std::make_shared<socket_transport>(
         context_of(io_, target), target, std::move(sock),
-        opts_.accepted.read_window));
+        opts_.accepted.read_window);
+      if (opts_.accepted.tls.context) {
+        // A TLS client is handed on only once its handshake succeeded: one
+        // that fails or stalls in it costs its socket (until the handshake
+        // timeout), nothing else.
+        t->use_tls(opts_.accepted.tls);
+        t->handshake_first([on_accept = on_accept_, t](caf::error err) {
+          if (!err)
+            on_accept(t);
+        });
+      } else {
+        on_accept_(std::move(t));
+      }
+    }
     accept(index);
   }
 

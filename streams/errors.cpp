@@ -114,6 +114,8 @@ std::string to_string(stream_errc code) {
       return "not_supported";
     case stream_errc::cancelled:
       return "cancelled";
+    case stream_errc::tls_error:
+      return "tls_error";
   }
   return "stream_errc(" + std::to_string(static_cast<int>(code)) + ")";
 }

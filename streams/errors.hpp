@@ -47,6 +47,10 @@ enum class stream_errc : uint8_t {
   /// Its requester abandoned the request (a cancelled task); it consumed
   /// nothing.
   cancelled,
+  /// TLS failed: the handshake (an untrusted or expired certificate, a wrong
+  /// name, no common protocol), a setting that cannot be loaded, or a broken
+  /// record; the message says which, with OpenSSL's reason.
+  tls_error,
 };
 
 /// The category atom of `stream_errc` errors.

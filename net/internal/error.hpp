@@ -17,4 +17,7 @@ enum class io_phase { connect, bind, transfer };
 caf::error to_error(const std::error_code& ec, io_phase phase,
                     std::string_view what = {});
 
+/// A `tls_error` saying `what`.
+caf::error tls_error(std::string what);
+
 } // namespace actorstreams::net

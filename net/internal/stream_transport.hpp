@@ -14,6 +14,8 @@
 // operation that such a call could disturb: after every report the
 // transport re-checks its state.
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,7 +24,7 @@
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/write.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "net/internal/error.hpp"
 #include "net/internal/read_buffers.hpp"
@@ -30,19 +32,44 @@
 
 namespace actorstreams::net {
 
-/// `Streams` provides: `in()` and `out()` (the Asio objects to read from and
-/// write to, possibly the same), `wait_readable(handler)`, `readable()`,
+/// `Streams` provides non-blocking `read_some(buffer, ec)` and
+/// `write_some(buffers, ec)` of plaintext, `wait_readable(handler)` and
+/// `wait_writable(handler)`, `has_buffered_input()` and `output_pending()`
+/// (TLS holds records on either side of the socket), `readable()`,
 /// `can_write()` (fixed at construction), `can_write_eof()`,
-/// `shutdown_send(ec)`, `close()` and `prepare(info)` (sets non-blocking
-/// mode and fills the extra-info table once connected).
+/// `shutdown_send(ec)`, `before_close()` (TLS: close_notify), `close()`,
+/// `prepare(info)` (non-blocking mode, the extra-info table) and
+/// `describe_tls(info)`, and the TLS handshake: `handshake_pending()`,
+/// `handshake_step()`, `wait_handshake(handler)`,
+/// `explain_handshake_failure(ec)`. socket_streams and pipe_streams
+/// (net/internal/socket_streams.hpp) are the two.
 template <class Streams>
 class stream_transport : public transport {
 public:
   stream_transport(asio::io_context& ctx, std::size_t index,
                    std::size_t read_window)
     : ctx_(ctx), index_(index), streams_(ctx.get_executor()),
-      read_window_(read_window) {
+      timer_(ctx), read_window_(read_window) {
     // nop
+  }
+
+  /// How long a TLS handshake, and a TLS close (the queued data and the
+  /// close_notify getting out), may take.
+  void set_tls_timeouts(std::chrono::nanoseconds handshake,
+                        std::chrono::nanoseconds shutdown) {
+    handshake_timeout_ = handshake;
+    shutdown_timeout_ = shutdown;
+  }
+
+  /// A server's TLS connection before anyone owns it: runs the handshake
+  /// (on the transport's thread) and reports once, `done(none)` on success;
+  /// a failed or timed-out handshake closes the socket. `start` then goes
+  /// straight to `connection_made`.
+  void handshake_first(std::function<void(caf::error)> done) {
+    asio::post(ctx_, [self = self_ptr(), done = std::move(done)]() mutable {
+      self->streams_.prepare(self->info_);
+      self->run_handshake(std::move(done));
+    });
   }
 
   // -- transport interface ---------------------------------------------------
@@ -69,7 +96,7 @@ public:
   void flush() override {
     if (closed_ || !connected_ || writing_)
       return;
-    if (!queue_.empty()) {
+    if (!queue_.empty() || streams_.output_pending()) {
       send_queued();
       return;
     }
@@ -78,9 +105,18 @@ public:
       eof_sent_ = true;
       std::error_code ec;
       streams_.shutdown_send(ec);
+      if (streams_.output_pending()) {
+        send_queued(); // TLS: the close_notify record
+        return;
+      }
     }
-    if (close_requested_)
+    if (close_requested_) {
+      if (streams_.before_close()) {
+        send_queued(); // TLS: the close_notify record, then here again
+        return;
+      }
       finish(caf::error{});
+    }
   }
 
   void notify_writable(std::size_t low) override {
@@ -132,8 +168,13 @@ public:
       asio::post(ctx_, [self = self_ptr()] { self->close(); });
       return;
     }
+    if (close_requested_)
+      return;
     writes_closed_ = true;
     close_requested_ = true;
+    // A TLS close may wait on a peer that reads nothing: bounded.
+    if (connected_ && streams_.has_tls())
+      arm_timer(shutdown_timeout_, [this] { finish(caf::error{}); });
     flush();
   }
 
@@ -168,16 +209,94 @@ protected:
     begin();
   }
 
-  /// The streams are connected: describe them, report, start reading.
+  /// The streams are connected: describe them, shake hands if they are TLS
+  /// (a client; a server's did already), report, start reading.
   void begin() {
     if (closed_)
       return;
     streams_.prepare(info_);
+    if (streams_.handshake_pending()) {
+      run_handshake([self = self_ptr()](caf::error err) {
+        if (err)
+          self->finish(std::move(err));
+        else
+          self->established();
+      });
+      return;
+    }
+    established();
+  }
+
+  void established() {
+    if (closed_)
+      return;
+    streams_.describe_tls(info_);
     connected_ = true;
     if (events_)
       events_->connection_made();
     start_read();
     flush();
+  }
+
+  /// Runs the TLS handshake to its end, bounded by the handshake timeout;
+  /// `done` once: none, or a tls_error (timeout) saying why.
+  void run_handshake(std::function<void(caf::error)> done) {
+    handshake_done_ = std::move(done);
+    arm_timer(handshake_timeout_, [this] {
+      end_handshake(tls_error("the TLS handshake timed out"));
+    });
+    step_handshake();
+  }
+
+  void step_handshake() {
+    if (!handshake_done_)
+      return;
+    auto ec = streams_.handshake_step();
+    if (!ec) {
+      end_handshake(caf::error{});
+      return;
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      streams_.wait_handshake([self = self_ptr()](const std::error_code& wec) {
+        if (!self->handshake_done_)
+          return;
+        if (wec)
+          self->end_handshake(
+            tls_error("the TLS handshake failed: " + wec.message()));
+        else
+          self->step_handshake();
+      });
+      return;
+    }
+    end_handshake(tls_error("the TLS handshake failed: "
+                                 + streams_.explain_handshake_failure(ec)));
+  }
+
+  void end_handshake(caf::error err) {
+    auto done = std::move(handshake_done_);
+    handshake_done_ = nullptr;
+    if (!done)
+      return;
+    cancel_timer();
+    if (err)
+      streams_.close(); // cancels the wait; the socket goes
+    done(std::move(err));
+  }
+
+
+  /// Calls `fn` on this thread after `after`, unless cancel_timer comes
+  /// first or the transport closes.
+  template <class Fn>
+  void arm_timer(std::chrono::nanoseconds after, Fn fn) {
+    timer_.expires_after(after);
+    timer_.async_wait([self = self_ptr(), fn](const std::error_code& ec) {
+      if (!ec && !self->closed_)
+        fn();
+    });
+  }
+
+  void cancel_timer() {
+    timer_.cancel();
   }
 
   /// Reports `reason` (none: a local close) and closes everything. Once.
@@ -186,6 +305,7 @@ protected:
       return;
     closed_ = true;
     writes_closed_ = true;
+    timer_.cancel();
     streams_.close();
     // in_progress_ stays: a cancelled async_write may still refer to it
     // until its handler runs (on_written releases it).
@@ -200,6 +320,7 @@ protected:
   Streams streams_;
   std::shared_ptr<protocol> events_;
   bool closed_ = false;
+  std::map<std::string, std::string> info_;
 
 private:
   // -- reading ----------------------------------------------------------------
@@ -241,7 +362,7 @@ private:
       auto& rb = read_buffers::local();
       auto& buf = rb.current();
       std::error_code ec;
-      auto n = streams_.in().read_some(asio::buffer(buf), ec);
+      auto n = streams_.read_some(asio::buffer(buf), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again)
         break;
       if (ec == asio::error::eof) {
@@ -259,7 +380,8 @@ private:
       bool full = n == buf.size();
       if (events_)
         events_->data_received(rb.take(n));
-      if (!full)
+      // TLS hands out a record at a time: go on while it holds more.
+      if (!full && !streams_.has_buffered_input())
         break;
     }
     in_read_loop_ = false;
@@ -269,17 +391,26 @@ private:
   // -- writing ----------------------------------------------------------------
 
   /// Writes what is queued: at once as far as the OS takes it (no hand-off
-  /// in the common case), the rest with one async_write.
+  /// in the common case), the rest each time the socket is writable again.
   void send_queued() {
-    in_progress_.swap(queue_);
-    head_offset_ = 0;
+    if (in_progress_.empty()) {
+      in_progress_.swap(queue_);
+      head_offset_ = 0;
+    }
     writing_ = true;
+    write_now();
+  }
+
+  void write_now() {
     std::vector<asio::const_buffer> bufs;
     bufs.reserve(in_progress_.size());
-    for (auto& chunk : in_progress_)
-      bufs.emplace_back(asio::buffer(chunk));
+    if (!in_progress_.empty()) {
+      bufs.emplace_back(asio::buffer(in_progress_.front()) + head_offset_);
+      for (std::size_t i = 1; i < in_progress_.size(); ++i)
+        bufs.emplace_back(asio::buffer(in_progress_[i]));
+    }
     std::error_code ec;
-    auto n = streams_.out().write_some(bufs, ec);
+    auto n = streams_.write_some(bufs, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       ec.clear();
       n = 0;
@@ -289,22 +420,21 @@ private:
       return;
     }
     written(n);
-    if (in_progress_.empty()) {
+    if (in_progress_.empty() && !streams_.output_pending()) {
       writing_ = false;
       after_write();
       return;
     }
-    bufs.clear();
-    bufs.emplace_back(asio::buffer(in_progress_.front()) + head_offset_);
-    for (std::size_t i = 1; i < in_progress_.size(); ++i)
-      bufs.emplace_back(asio::buffer(in_progress_[i]));
-    asio::async_write(streams_.out(), bufs,
-                      [self = self_ptr()](const std::error_code& ec,
-                                          std::size_t n) {
-                        if (!self->closed_ && !ec)
-                          self->written(n);
-                        self->on_written(ec);
-                      });
+    streams_.wait_writable([self = self_ptr()](const std::error_code& ec) {
+      if (self->closed_) {
+        self->on_written(ec);
+        return;
+      }
+      if (ec)
+        self->on_written(ec);
+      else
+        self->write_now();
+    });
   }
 
   /// Accounts for `n` bytes of in_progress_ having left; recycles the
@@ -354,13 +484,17 @@ private:
 
   static constexpr int max_reads_per_event = 4;
 
-  std::map<std::string, std::string> info_;
   std::vector<bytes> queue_;
   std::vector<bytes> in_progress_;
   /// Bytes of in_progress_.front() already written.
   std::size_t head_offset_ = 0;
   std::size_t queued_ = 0;
   std::optional<std::size_t> notify_level_;
+  asio::steady_timer timer_;
+  std::chrono::nanoseconds handshake_timeout_ = std::chrono::seconds{60};
+  std::chrono::nanoseconds shutdown_timeout_ = std::chrono::seconds{30};
+  /// Set while a TLS handshake runs.
+  std::function<void(caf::error)> handshake_done_;
   std::size_t in_flight_ = 0;
   const std::size_t read_window_;
   bool connected_ = false;
