@@ -175,8 +175,8 @@ struct connection_options {
 ///
 /// The actor is hidden (it does not hold up `await_all_actors_done`) and, on
 /// a system with the I/O module, shut down with it. It lives while handles
-/// to it exist; when the last one goes, it closes its transport (flushing
-/// queued writes). Neither a read's deadline nor a parked request keeps it
+/// to it exist (a subscription counts as one); when the last one goes, it
+/// closes its transport (flushing queued writes). Neither a read's deadline nor a parked request keeps it
 /// alive: deadlines go through a relay that holds it weakly, and the actor
 /// monitors each requester with a parked request and drops that request
 /// (consuming nothing) when the requester goes away.

@@ -117,8 +117,7 @@ connection_state::~connection_state() {
   for (auto& [name, p] : info_waiters)
     p.rp.deliver(gone);
   if (sub)
-    caf::anon_send(sub->subscriber, stream_end_atom_v,
-                   caf::actor_cast<connection_actor>(self), gone);
+    caf::anon_send(sub->subscriber, stream_end_atom_v, sub->me, gone);
 }
 
 // -- reading -------------------------------------------------------------------
@@ -256,7 +255,10 @@ void connection_state::subscribe(caf::actor subscriber, framing how,
   auto addr = caf::actor_cast<caf::actor_addr>(subscriber);
   if (watched.insert(addr).second)
     self->monitor<caf::message_priority::high>(subscriber);
-  sub = subscription{std::move(subscriber), std::move(how), std::move(*req),
+  sub = subscription{std::move(subscriber),
+                     caf::actor_cast<connection_actor>(self),
+                     std::move(how),
+                     std::move(*req),
                      static_cast<std::size_t>(credit),
                      static_cast<std::size_t>(std::max<uint64_t>(batch, 1)),
                      false};
@@ -266,21 +268,31 @@ void connection_state::subscribe(caf::actor subscriber, framing how,
 void connection_state::grant(uint64_t n) {
   if (!sub)
     return;
-  sub->credit += static_cast<std::size_t>(n);
+  // Saturating: a huge grant means "no limit", not a wrap to little.
+  auto room = SIZE_MAX - sub->credit;
+  sub->credit += n > room ? room : static_cast<std::size_t>(n);
   serve();
 }
 
 void connection_state::unsubscribe() {
   if (!sub)
     return;
-  sub.reset();
+  drop_subscription();
   update_flow();
 }
 
-void connection_state::end_subscription(caf::error reason) {
-  to_subscriber(stream_end_atom_v, caf::actor_cast<connection_actor>(self),
-                std::move(reason));
+void connection_state::drop_subscription() {
+  auto who = caf::actor_cast<caf::actor_addr>(sub->subscriber);
+  // Release the keep-alive last: it may be the connection's last handle
+  // (then the actor goes once this activation ends).
+  auto me = std::move(sub->me);
   sub.reset();
+  unwatch_if_idle(who);
+}
+
+void connection_state::end_subscription(caf::error reason) {
+  to_subscriber(stream_end_atom_v, sub->me, std::move(reason));
+  drop_subscription();
   // Reads work again; flow control no longer counts on the subscriber.
   update_flow();
 }
@@ -294,26 +306,42 @@ void connection_state::push() {
   using kind = read_outcome::kind;
   auto ends_on_empty = sub->how.how() == framing::kind::lines
                        || sub->how.how() == framing::kind::chunks;
+  // A batch is built in a vector of its own; sized for the usual case, not
+  // for a huge batch option.
+  constexpr std::size_t max_reserve = 64;
   std::vector<bytes> batch;
-  if (sub->batch > 1)
-    batch.reserve(std::min(sub->batch, sub->credit));
+  auto reserve = [&] {
+    if (sub->batch > 1)
+      batch.reserve(std::min({sub->batch, sub->credit, max_reserve}));
+  };
+  reserve();
   auto flush = [&] {
     if (!batch.empty()) {
-      to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
-                    std::exchange(batch, {}));
-      if (sub && sub->batch > 1)
-        batch.reserve(std::min(sub->batch, sub->credit));
+      to_subscriber(frame_atom_v, sub->me, std::exchange(batch, {}));
+      reserve();
     }
   };
-  while (sub->credit > 0) {
+  for (;;) {
+    // A subscriber that died (its down message still on its way) gets
+    // nothing more: what it would have got stays readable.
+    if (sub->subscriber->getf(caf::abstract_actor::is_terminated_flag)) {
+      batch.clear();
+      drop_subscription();
+      return;
+    }
+    // Without credit no frame is cut, but the end of the stream is still
+    // reported once nothing is left to cut: EOF (or a broken transport)
+    // with the buffer empty, or a stored exception.
+    if (sub->credit == 0 && !buf.has_exception() && !(buf.eof() && buf.empty()))
+      break;
+    bool boundary = buf.empty();
     auto out = attempt(sub->req);
     if (!out.ready())
       break;
     if (out.state == kind::done && !(out.data.empty() && ends_on_empty)) {
       --sub->credit;
       if (sub->batch == 1) {
-        to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
-                      std::move(out.data));
+        to_subscriber(frame_atom_v, sub->me, std::move(out.data));
       } else {
         batch.push_back(std::move(out.data));
         if (batch.size() == sub->batch)
@@ -325,13 +353,14 @@ void connection_state::push() {
     if (out.state == kind::overrun && sub->how.how() == framing::kind::lines) {
       // readline discarded the over-long line: report it, go on.
       --sub->credit;
-      to_subscriber(frame_atom_v, caf::actor_cast<connection_actor>(self),
-                    result_of(out).error());
+      to_subscriber(frame_atom_v, sub->me, result_of(out).error());
       continue;
     }
-    if (out.state == kind::done || (out.state == kind::incomplete
-                                    && out.data.empty())) {
-      end_subscription(caf::error{}); // EOF on a frame boundary
+    // EOF on a frame boundary: nothing was buffered when the frame was
+    // asked for (an empty partial after a length prefix is a cut frame).
+    if (out.state == kind::done
+        || (out.state == kind::incomplete && out.data.empty() && boundary)) {
+      end_subscription(caf::error{});
       return;
     }
     // The rest: incomplete (a partial frame), overrun (nothing consumed),
@@ -566,7 +595,7 @@ void connection_state::forget(const caf::actor_addr& who) {
   watched.erase(who);
   if (sub && caf::actor_cast<caf::actor_addr>(sub->subscriber) == who) {
     // Gone: no stream_end for it; what it did not get stays readable.
-    sub.reset();
+    drop_subscription();
     update_flow();
   }
   auto gone = [&who](const parked_request& p) { return p.from == who; };
@@ -585,6 +614,25 @@ void connection_state::forget(const caf::actor_addr& who) {
                      info_waiters.end());
   if (waiters.size() != before)
     serve();
+}
+
+void connection_state::unwatch_if_idle(const caf::actor_addr& who) {
+  if (!who || !watched.count(who))
+    return;
+  if (sub && caf::actor_cast<caf::actor_addr>(sub->subscriber) == who)
+    return;
+  auto from_who = [&who](const parked_request& p) { return p.from == who; };
+  if (std::any_of(waiters.begin(), waiters.end(),
+                  [&](const read_waiter& w) { return from_who(w.parked); }))
+    return;
+  for (auto* list : {&drainers, &closers, &connectors})
+    if (std::any_of(list->begin(), list->end(), from_who))
+      return;
+  if (std::any_of(info_waiters.begin(), info_waiters.end(),
+                  [&](const auto& x) { return from_who(x.second); }))
+    return;
+  watched.erase(who);
+  self->demonitor(who);
 }
 
 void connection_state::cancel(const caf::actor_addr& who,

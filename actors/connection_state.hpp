@@ -41,6 +41,9 @@ struct read_waiter {
 /// A subscriber fed frames (push mode, docs/push.md).
 struct subscription {
   caf::actor subscriber;
+  /// This connection, strongly: a subscription keeps it alive until it
+  /// ends (its subscriber may hold no handle to it). The `from` of frames.
+  connection_actor me;
   framing how;
   /// The read of the reader core that cuts each frame.
   read_request req;
@@ -143,6 +146,9 @@ struct connection_state {
   /// Sends `stream_end` with `reason` and ends the subscription.
   void end_subscription(caf::error reason);
 
+  /// Ends the subscription silently (unsubscribe, a subscriber gone).
+  void drop_subscription();
+
   /// A one-way message from this connection to the subscriber.
   template <class... Ts>
   void to_subscriber(Ts&&... xs);
@@ -195,6 +201,9 @@ struct connection_state {
 
   /// The requester `who` is gone: drops its parked requests.
   void forget(const caf::actor_addr& who);
+
+  /// Stops monitoring `who` if it waits for nothing here any more.
+  void unwatch_if_idle(const caf::actor_addr& who);
 
   /// `who` abandons its parked request `request_id`: it fails with
   /// `cancelled`, consuming nothing.

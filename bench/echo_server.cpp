@@ -324,6 +324,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (push && pushing.grant > 0
+      && (pushing.credit == 0 || pushing.credit < pushing.grant)) {
+    std::cerr << "echo_server: --credit must be at least --grant (and "
+                 "positive unless --grant 0): the handler grants only after "
+                 "it has handled --grant frames\n";
+    return 2;
+  }
   // Block the stop signals before the runtime starts its threads: every
   // thread inherits the mask, so only sigwait below sees them and no work
   // happens in a signal handler.

@@ -62,7 +62,12 @@ caf::behavior push_echo(caf::event_based_actor* self, as::stream_reader reader,
     st->handled = 0;
     writer.drain().then(
       self, [reader] { reader.grant(grant_step); },
-      [writer](caf::error) { writer.close(); });
+      [self, writer](caf::error) {
+        // The client is gone or broke: so is this actor; its connection
+        // ends the subscription when it sees that.
+        writer.close();
+        self->quit();
+      });
   };
   return {
     [writer, st, handled](as::frame_atom, const as::connection_actor&,

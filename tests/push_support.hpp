@@ -76,6 +76,36 @@ public:
     return ev;
   }
 
+  /// The next message's frame: a test failure (and "") if none comes or it
+  /// is not a frame.
+  bytes next_frame(caf::timespan timeout = bound) {
+    auto ev = next(timeout);
+    if (!ev) {
+      ADD_FAILURE() << "no frame within the bound";
+      return {};
+    }
+    if (ev->what != push_event::kind::frame) {
+      ADD_FAILURE() << "expected a frame, got " << *ev;
+      return {};
+    }
+    return ev->data;
+  }
+
+  /// The next message's end reason: a test failure if none comes or it is
+  /// not a stream_end.
+  caf::error next_end(caf::timespan timeout = bound) {
+    auto ev = next(timeout);
+    if (!ev) {
+      ADD_FAILURE() << "no stream_end within the bound";
+      return make_error(stream_errc::timeout, "no stream_end");
+    }
+    if (ev->what != push_event::kind::end) {
+      ADD_FAILURE() << "expected stream_end, got " << *ev;
+      return make_error(stream_errc::invalid_argument, "not stream_end");
+    }
+    return ev->err;
+  }
+
   /// Receives until stream_end (bounded), granting `grant_each` after every
   /// frame message (0: never). Returns every event, stream_end last; fails
   /// the test if it does not come.

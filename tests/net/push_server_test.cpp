@@ -101,8 +101,8 @@ TEST_F(PushServer, APeerResetEndsTheSubscriptionWithConnectionResetAfterItsFrame
   testing::test_subscriber sub{sys()};
   client.reader.subscribe(sub.handle(), framing::lines(), 16);
   ASSERT_EQ(::send(peer.get(), "a\nb\npart", 8, MSG_NOSIGNAL), 8);
-  EXPECT_EQ(sub.next()->data, "a\n");
-  EXPECT_EQ(sub.next()->data, "b\n");
+  EXPECT_EQ(sub.next_frame(), "a\n");
+  EXPECT_EQ(sub.next_frame(), "b\n");
   linger abort_on_close{1, 0};
   ASSERT_EQ(::setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &abort_on_close,
                          sizeof(abort_on_close)),
