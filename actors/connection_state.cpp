@@ -425,7 +425,8 @@ caf::expected<bytes> connection_state::extra_info(const std::string& name) const
   if (auto value = transport->extra_info(name))
     return std::move(*value);
   if (name == "peercert" || name == "cipher" || name == "sslcontext"
-      || name == "ssl_object")
+      || name == "ssl_object" || name == "tls_version"
+      || name == "server_hostname")
     return make_error(stream_errc::invalid_argument,
                       "no extra info '" + name + "': not a TLS connection");
   return make_error(stream_errc::invalid_argument,

@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 
 #include "net/internal/error.hpp"
@@ -17,86 +15,13 @@
 #include "net/internal/socket_streams.hpp"
 #include "streams/errors.hpp"
 
-// The client transports: connected by name, path, adopted descriptor or
-// pipe ends. Each lives on the I/O thread `io_threads::pick` chose.
+// The client transports connected by path, adopted descriptor or pipe ends
+// (by name: net/tcp_client.cpp). Each lives on the I/O thread
+// `io_threads::pick` chose.
 
 namespace actorstreams::net {
 
 namespace {
-
-class tcp_client : public socket_transport {
-public:
-  tcp_client(asio::io_context& ctx, std::size_t index, std::string host,
-             uint16_t port, std::size_t window)
-    : socket_transport(ctx, index, window),
-      resolver_(ctx),
-      host_(std::move(host)),
-      port_(port) {
-    // nop
-  }
-
-protected:
-  void on_start() override {
-    auto self = std::static_pointer_cast<tcp_client>(shared_from_this());
-    resolver_.async_resolve(
-      host_, std::to_string(port_),
-      [self](const std::error_code& ec,
-             asio::ip::tcp::resolver::results_type results) {
-        self->on_resolved(ec, std::move(results));
-      });
-  }
-
-private:
-  std::string target() const {
-    return "'" + host_ + "':" + std::to_string(port_);
-  }
-
-  void on_resolved(const std::error_code& ec,
-                   asio::ip::tcp::resolver::results_type results) {
-    if (closed_)
-      return;
-    if (ec) {
-      finish(to_error(ec, io_phase::connect, "cannot resolve " + target()));
-      return;
-    }
-    for (const auto& entry : results) {
-      generic_endpoint ep{entry.endpoint()};
-      if (std::find(endpoints_.begin(), endpoints_.end(), ep)
-          == endpoints_.end())
-        endpoints_.push_back(ep);
-    }
-    auto self = std::static_pointer_cast<tcp_client>(shared_from_this());
-    asio::async_connect(
-      streams_.sock, endpoints_,
-      [self](const std::error_code&, const generic_endpoint& ep) {
-        self->tried_.push_back(format_endpoint(ep));
-        return true;
-      },
-      [self](const std::error_code& ec, const generic_endpoint&) {
-        self->on_connected(ec);
-      });
-  }
-
-  void on_connected(const std::error_code& ec) {
-    if (closed_)
-      return;
-    if (ec) {
-      std::string what = "cannot connect to " + target() + " (tried";
-      for (const auto& addr : tried_)
-        what += " " + addr;
-      what += ")";
-      finish(to_error(ec, io_phase::connect, what));
-      return;
-    }
-    begin();
-  }
-
-  asio::ip::tcp::resolver resolver_;
-  std::string host_;
-  uint16_t port_;
-  std::vector<generic_endpoint> endpoints_;
-  std::vector<std::string> tried_;
-};
 
 class unix_client : public socket_transport {
 public:
@@ -230,16 +155,6 @@ private:
 };
 
 } // namespace
-
-transport_ptr make_tcp_client(io_threads& io, std::string host, uint16_t port,
-                              socket_options opts) {
-  auto idx = io.pick();
-  auto t = std::make_shared<tcp_client>(context_of(io, idx), idx,
-                                        std::move(host), port,
-                                        opts.read_window);
-  t->use_tls(opts.tls);
-  return t;
-}
 
 transport_ptr make_unix_client(io_threads& io, std::string path,
                                socket_options opts) {

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <chrono>
@@ -36,11 +38,28 @@ struct socket_options {
   tls_options tls;
 };
 
-/// A TCP client: on `start`, resolves `host` and tries every address it
-/// resolves to (IPv4 and IPv6, in resolver order) until one connects;
-/// `connection_lost(connect_failed)` names every address tried.
+/// How a TCP client connects (asyncio's open_connection options).
+struct tcp_connect_options {
+  /// Happy eyeballs (RFC 8305): the next address's attempt starts this long
+  /// after the last one's while that one is still pending, and the first to
+  /// connect wins; none: one attempt at a time, each until it fails.
+  std::optional<std::chrono::nanoseconds> happy_eyeballs_delay;
+  /// Reorders the addresses to alternate between IPv6 and IPv4, this many
+  /// of the first family first (asyncio's `interleave`); 0: as resolved, or
+  /// 1 with happy eyeballs.
+  int interleave = 0;
+  /// Binds the local end first (asyncio's `local_addr`): a host ("" for
+  /// any) and a port (0 for any).
+  std::optional<std::pair<std::string, uint16_t>> local_addr;
+};
+
+/// A TCP client: on `start`, resolves `host` and tries the addresses it
+/// resolves to (IPv4 and IPv6) until one connects, one at a time or by
+/// happy eyeballs (`how`); `connection_lost(connect_failed)` names every
+/// address tried. With `opts.tls`, the TLS handshake follows.
 transport_ptr make_tcp_client(io_threads& io, std::string host, uint16_t port,
-                              socket_options opts = {});
+                              socket_options opts = {},
+                              tcp_connect_options how = {});
 
 /// A Unix-domain stream socket client for `path`.
 transport_ptr make_unix_client(io_threads& io, std::string path,

@@ -164,6 +164,12 @@ caf::error tls_context::load_cert_chain(const std::string& cert_chain_file,
                          + "'",
                        ec);
   impl_->ctx.use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value()))
+              == X509_R_KEY_VALUES_MISMATCH)
+    return make_error(stream_errc::tls_error,
+                      "the private key '" + key_file
+                        + "' does not match the certificate '"
+                        + cert_chain_file + "'");
   if (ec)
     return tls_failure("cannot load the private key '" + key_file + "'", ec);
   if (SSL_CTX_check_private_key(impl_->ctx.native_handle()) != 1)
@@ -457,6 +463,8 @@ void tls_channel::describe(std::map<std::string, std::string>& info) const {
       text += "\nsubjectAltName: " + sans;
     info["peercert"] = std::move(text);
     X509_free(cert);
+  } else {
+    info["peercert"] = ""; // TLS, but the peer showed no certificate
   }
 }
 

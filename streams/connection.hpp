@@ -1,10 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
 
+#include "net/tls.hpp"
 #include "net/transport.hpp"
 #include "streams/bytes.hpp"
 #include "streams/pending.hpp"
@@ -38,7 +43,7 @@ struct pending_traits<connection> {
   static connection convert(const caf::actor& hdl);
 };
 
-/// Options of a client connection.
+/// Options of a client connection (asyncio's open_connection arguments).
 struct connect_options {
   /// The reader's limit (asyncio's `limit`).
   std::size_t limit = default_limit;
@@ -48,11 +53,46 @@ struct connect_options {
   std::size_t write_low_water = default_write_low_water;
   /// Read credit between the socket and the actor (net/transport.hpp).
   std::size_t read_window = net::default_read_window;
+
+  // -- TLS (docs/tls.md) -------------------------------------------------------
+
+  /// TLS (asyncio's `ssl`): a client context, e.g. `tls_context::client()`,
+  /// which verifies the server against the system's trusted CAs and its
+  /// name. Empty: plain TCP / Unix.
+  tls_context ssl;
+  /// The name sent as SNI and checked against the server's certificate.
+  /// None: the host given to open_connection (a Unix or adopted socket has
+  /// none: give one). "": no name check, allowed only with a context that
+  /// does not verify the peer.
+  std::optional<std::string> server_hostname;
+  /// How long the TLS handshake may take; it fails with tls_error after.
+  caf::timespan ssl_handshake_timeout = std::chrono::seconds{60};
+  /// How long a TLS close may take to send what is queued and the
+  /// close_notify; then the socket is closed anyway.
+  caf::timespan ssl_shutdown_timeout = std::chrono::seconds{30};
+
+  // -- how TCP connects ----------------------------------------------------------
+
+  /// Happy eyeballs (RFC 8305): the next address is tried this long after
+  /// the previous one while it is still pending, and the first to connect
+  /// wins. None (asyncio's default): one address at a time.
+  std::optional<caf::timespan> happy_eyeballs_delay;
+  /// Alternates IPv6 and IPv4 addresses, this many of the first family
+  /// first (asyncio's `interleave`); 0: as resolved, or 1 with happy
+  /// eyeballs.
+  int interleave = 0;
+  /// Binds the local end first (asyncio's `local_addr`): host ("" for any)
+  /// and port (0 for any).
+  std::optional<std::pair<std::string, uint16_t>> local_addr;
 };
 
 /// Connects over TCP: resolves `host`, tries every address (IPv4 and IPv6)
-/// until one connects. Fails with connect_failed naming the addresses tried;
-/// `get(timeout)` gives up with `timeout` and aborts the attempt.
+/// until one connects (one at a time, or by happy eyeballs), then, with
+/// `opts.ssl`, shakes hands (TLS). Fails with connect_failed naming the
+/// addresses tried, or tls_error saying why the handshake failed (an
+/// untrusted or expired certificate, a wrong name); invalid_argument for
+/// options that do not fit together. `get(timeout)` gives up with `timeout`
+/// and aborts the attempt.
 pending<connection> open_connection(caf::actor_system& sys, std::string host,
                                     uint16_t port, connect_options opts = {});
 

@@ -68,12 +68,19 @@ pending<server> start_server_impl(caf::actor_system& sys,
     auto mod = io_module::try_of(sys);
     if (!mod)
       return missing_io_module();
+    if (opts.ssl && opts.ssl.role() != tls_context::side::server)
+      return make_error(stream_errc::invalid_argument,
+                        "server_options::ssl needs a server context "
+                        "(tls_context::server(cert, key))");
     net::listen_options lopts;
     lopts.backlog = opts.backlog;
     lopts.reuse_address = opts.reuse_address;
     lopts.reuse_port = opts.reuse_port;
     lopts.cleanup_socket = opts.cleanup_socket;
     lopts.accepted.read_window = opts.read_window;
+    lopts.accepted.tls.context = opts.ssl;
+    lopts.accepted.tls.handshake_timeout = opts.ssl_handshake_timeout;
+    lopts.accepted.tls.shutdown_timeout = opts.ssl_shutdown_timeout;
     auto listener = unix_socket
                       ? net::make_unix_listener(mod->io(), where, lopts)
                       : net::make_tcp_listener(mod->io(), where, port, lopts);

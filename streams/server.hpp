@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <iostream>
@@ -97,6 +98,13 @@ struct server_options {
   std::size_t write_high_water = default_write_high_water;
   std::size_t write_low_water = default_write_low_water;
   std::size_t read_window = net::default_read_window;
+  /// TLS (asyncio's `ssl`): a server context, `tls_context::server(cert,
+  /// key)`. A client is handed to the handler only once its handshake
+  /// succeeded; one that fails or stalls in it (until the handshake
+  /// timeout) costs its socket, nothing else. Empty: plain.
+  tls_context ssl;
+  caf::timespan ssl_handshake_timeout = std::chrono::seconds{60};
+  caf::timespan ssl_shutdown_timeout = std::chrono::seconds{30};
   /// Run each per-connection handler actor (the caf::behavior and task
   /// forms) on its connection's I/O thread, so that the two talk without a thread
   /// hand-off (docs/performance.md). Such a handler must never block, not

@@ -203,6 +203,12 @@ protected:
     return ctx_.get_executor().running_in_this_thread();
   }
 
+  /// Runs as the transport closes (before the streams do): a client stops
+  /// the attempts it still has running.
+  virtual void on_finish() {
+    // nop
+  }
+
   /// Runs on the I/O thread once `start` is called; client transports
   /// override it to connect first, then call `begin`.
   virtual void on_start() {
@@ -306,6 +312,7 @@ protected:
     closed_ = true;
     writes_closed_ = true;
     timer_.cancel();
+    on_finish();
     streams_.close();
     // in_progress_ stays: a cancelled async_write may still refer to it
     // until its handler runs (on_written releases it).

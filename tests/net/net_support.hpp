@@ -244,6 +244,26 @@ inline std::string raw_wait_end(int fd,
   }
 }
 
+/// Whether the peer closed `fd` (EOF or reset) within `timeout`, whatever
+/// it sent first.
+inline bool wait_closed_by_peer(int fd,
+                                std::chrono::milliseconds timeout = io_wait) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return false;
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(left.count())) != 1)
+      return false;
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+      return true;
+  }
+}
+
 /// Whether ::1 can be bound here; the reason if not.
 inline std::optional<std::string> ipv6_loopback_unavailable() {
   raw_fd fd{::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)};
