@@ -271,8 +271,10 @@ std::error_code tls_channel::flush(generic_socket& sock) {
 }
 
 bool tls_channel::output_pending() const {
+  // The engine's BIO pair: what SSL wrote and nobody took out yet (wpending
+  // of SSL's end; its plain `pending` is the input not read yet).
   return out_begin_ != out_end_
-         || BIO_ctrl_pending(SSL_get_wbio(
+         || BIO_ctrl_wpending(SSL_get_wbio(
               const_cast<asio::ssl::detail::engine&>(engine_).native_handle()))
               > 0;
 }
@@ -341,11 +343,15 @@ std::error_code tls_channel::handshake(generic_socket& sock) {
 std::size_t tls_channel::read_some(generic_socket& sock,
                                    asio::mutable_buffer buf,
                                    std::error_code& ec) {
-  if (wants_write_) {
+  // Reading never waits for the write side's records (the peer may be
+  // waiting for us to read before it reads them: a deadlock); only for
+  // records a read produced itself.
+  if (read_wants_write_) {
     if (auto fec = flush(sock)) {
       ec = fec;
       return 0;
     }
+    read_wants_write_ = false;
   }
   for (;;) {
     std::size_t n = 0;
@@ -361,6 +367,7 @@ std::size_t tls_channel::read_some(generic_socket& sock,
       }
       if (want == asio::ssl::detail::engine::want_output_and_retry) {
         if (fec) {
+          read_wants_write_ = true;
           ec = fec;
           return 0;
         }

@@ -49,7 +49,7 @@ struct socket_streams {
 
   template <class Handler>
   void wait_readable(Handler&& handler) {
-    if (tls && tls->wants_write()) {
+    if (tls && tls->read_wants_write()) {
       // The last read has records to send first (a TLS 1.3 KeyUpdate).
       sock.async_wait(asio::socket_base::wait_write,
                       std::forward<Handler>(handler));

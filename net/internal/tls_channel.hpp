@@ -81,6 +81,10 @@ public:
   /// The last call needs the socket writable before it can go on.
   bool wants_write() const noexcept { return wants_write_; }
 
+  /// The read side waits for records of its own to leave (a TLS 1.3
+  /// KeyUpdate's answer) before it can read on.
+  bool read_wants_write() const noexcept { return read_wants_write_; }
+
   /// Plaintext or ciphertext is here already: a read can make progress
   /// without waiting for the socket.
   bool has_buffered_input() const;
@@ -111,6 +115,7 @@ private:
   std::size_t out_begin_ = 0;
   std::size_t out_end_ = 0;
   bool wants_write_ = false;
+  bool read_wants_write_ = false;
   bool handshake_done_ = false;
   bool close_notify_sent_ = false;
   bool server_;

@@ -7,12 +7,14 @@
 #include <sys/socket.h>
 
 #include <future>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "net_support.hpp"
 #include "push_support.hpp"
+#include "tls_support.hpp"
 
 namespace actorstreams {
 namespace {
@@ -136,6 +138,68 @@ struct socketpair_transport {
   }
 };
 
+/// TLS over TCP: a verifying client (trusting the test CA) and a server
+/// with the localhost certificate.
+struct tls_tcp_transport {
+  static constexpr const char* name = "TlsTcp";
+
+  std::optional<std::string> unavailable() {
+    if (!testing::tls_files::get())
+      return testing::tls_files::why();
+    return std::nullopt;
+  }
+
+  connection_pair open(caf::actor_system& sys) {
+    const auto* files = testing::tls_files::get();
+    return through_server(
+      sys, srv,
+      [files](caf::actor_system& sys, auto handler) {
+        server_options opts;
+        opts.ssl = files->server();
+        return start_server(sys, handler, "127.0.0.1", 0, opts);
+      },
+      [files](caf::actor_system& sys, const server& srv) {
+        connect_options opts;
+        opts.ssl = files->client();
+        return open_connection(sys, "127.0.0.1", srv.port(), opts);
+      });
+  }
+
+  server srv;
+};
+
+/// TLS over a Unix socket, the name checked given explicitly.
+struct tls_unix_transport {
+  static constexpr const char* name = "TlsUnix";
+
+  std::optional<std::string> unavailable() {
+    if (!testing::tls_files::get())
+      return testing::tls_files::why();
+    return std::nullopt;
+  }
+
+  connection_pair open(caf::actor_system& sys) {
+    const auto* files = testing::tls_files::get();
+    auto path = dir.file("tls-conformance.sock");
+    return through_server(
+      sys, srv,
+      [files, path](caf::actor_system& sys, auto handler) {
+        server_options opts;
+        opts.ssl = files->server();
+        return start_unix_server(sys, handler, path, opts);
+      },
+      [files, path](caf::actor_system& sys, const server&) {
+        connect_options opts;
+        opts.ssl = files->client();
+        opts.server_hostname = "localhost";
+        return open_unix_connection(sys, path, opts);
+      });
+  }
+
+  testing::temp_dir dir;
+  server srv;
+};
+
 struct memory_transport {
   static constexpr const char* name = "Memory";
 
@@ -175,7 +239,8 @@ struct transport_names {
 
 using transports
   = ::testing::Types<tcp4_transport, tcp6_transport, unix_transport,
-                     socketpair_transport, memory_transport>;
+                     socketpair_transport, tls_tcp_transport,
+                     tls_unix_transport, memory_transport>;
 TYPED_TEST_SUITE(Conformance, transports, transport_names);
 
 /// The size of the pieces `fill_until_drain_waits` writes.
@@ -263,11 +328,48 @@ TYPED_TEST(Conformance, EightMebibytesEachWayArriveIntactWhileBothSidesRead) {
   EXPECT_EQ(testing::first_difference(at_a, from_b), bytes::npos);
 }
 
+TYPED_TEST(Conformance, EchoesEverySizeFromOneByteToSixteenMebibytesIntact) {
+  auto& a = this->a;
+  auto& b = this->b;
+  // Sizes around the boundaries that matter: TLS records (16 KiB), the
+  // read buffers (64 KiB), the reader's limit and its pause threshold.
+  for (std::size_t size : {std::size_t{1}, std::size_t{2}, std::size_t{100},
+                           std::size_t{16383}, std::size_t{16384},
+                           std::size_t{16385}, std::size_t{65536},
+                           std::size_t{131073}, std::size_t{1} << 20,
+                           std::size_t{16} << 20}) {
+    const bytes data = testing::pattern(size, static_cast<unsigned>(size % 97));
+    auto sent = std::async(std::launch::async,
+                           [&] { return testing::write_all(a.writer, data); });
+    // b echoes what it reads back to a, as it reads.
+    auto echo = std::async(std::launch::async, [&] {
+      std::size_t left = size;
+      while (left > 0) {
+        auto chunk = b.reader.read(static_cast<int64_t>(std::min<std::size_t>(left, 65536)))
+                       .get(bulk_wait);
+        if (!chunk || chunk->empty())
+          return false;
+        left -= chunk->size();
+        b.writer.write(std::move(*chunk));
+        if (!b.writer.drain().get(bulk_wait))
+          return false;
+      }
+      return true;
+    });
+    auto back = testing::read_n(a.reader, size);
+    EXPECT_FALSE(sent.get()) << size;
+    EXPECT_TRUE(echo.get()) << size;
+    ASSERT_EQ(back.size(), size);
+    ASSERT_EQ(testing::first_difference(back, data), bytes::npos) << size;
+  }
+}
+
 // -- half-close and close -------------------------------------------------------
 
 TYPED_TEST(Conformance, WriteEofHalfClosesAndThePeerCanStillWriteBack) {
   auto& a = this->a;
   auto& b = this->b;
+  // Every transport here can (TLS: 1.3, whose close_notify half-closes).
   EXPECT_TRUE(value_of(a.writer.can_write_eof().get(io_wait)));
   a.writer.write("request");
   a.writer.write_eof();
@@ -473,6 +575,47 @@ TYPED_TEST(Conformance, SwitchingBetweenFramingsAndReadsLosesNoByte) {
   EXPECT_EQ(rest, "rest of it");
   auto end = testing::end_of(events);
   EXPECT_FALSE(end) << describe(end);
+}
+
+// -- extra info and a peer that resets ---------------------------------------------
+
+TYPED_TEST(Conformance, ExtraInfoNamesBothEndsAndUnknownNamesFail) {
+  auto& a = this->a;
+  auto& b = this->b;
+  auto a_sock = a.writer.get_extra_info("sockname").get(io_wait);
+  auto b_peer = b.writer.get_extra_info("peername").get(io_wait);
+  // Memory pairs have no addresses; sockets agree on theirs.
+  if (a_sock && b_peer)
+    EXPECT_EQ(*a_sock, *b_peer);
+  auto err = error_of(a.writer.get_extra_info("no such thing").get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::invalid_argument);
+}
+
+TYPED_TEST(Conformance, APeerThatAbortsLeavesTheBytesThatArrivedThenAnEnd) {
+  auto& a = this->a;
+  auto& b = this->b;
+  a.writer.write("before the end");
+  EXPECT_EQ(value_of(b.reader.readexactly(14).get(io_wait)), "before the end");
+  // Unread data on a's side makes a socket's abort a reset (RST).
+  b.writer.write("unread by a");
+  EXPECT_TRUE(b.writer.drain().get(io_wait));
+  std::this_thread::sleep_for(50ms);
+  caf::anon_send(a.writer.handle(), abort_atom_v);
+  // b's reads end, cleanly or with connection_reset, never with data that
+  // was not sent, and never hang.
+  auto rest = b.reader.read().get(io_wait);
+  if (rest)
+    EXPECT_EQ(*rest, "");
+  else
+    EXPECT_EQ(code_of(rest.error()), stream_errc::connection_reset)
+      << describe(rest.error());
+  // b's side learns that the connection is over: its writer closes (with
+  // the reset as its reason, or cleanly) instead of waiting for ever.
+  b.writer.close();
+  auto closed = b.writer.wait_closed().get(io_wait);
+  if (!closed)
+    EXPECT_EQ(code_of(closed.error()), stream_errc::connection_reset)
+      << describe(closed.error());
 }
 
 } // namespace
