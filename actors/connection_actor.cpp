@@ -99,6 +99,13 @@ public:
          [](connection_state& st, writing_resumed&) { st.on_writable(); });
   }
 
+  void tls_started(caf::error reason) override {
+    post(tls_upgraded{std::move(reason)},
+         [](connection_state& st, tls_upgraded& ev) {
+           st.on_tls_started(std::move(ev.reason));
+         });
+  }
+
   void connection_lost(caf::error reason) override {
     post(transport_closed{std::move(reason)},
          [](connection_state& st, transport_closed& ev) {
@@ -288,6 +295,9 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
       }
       return st.extra_info(name);
     },
+    [self](start_tls_atom, net::tls_options& opts) -> caf::result<void> {
+      return self->state.start_tls(std::move(opts));
+    },
     [self](connect_atom, caf::timespan deadline) -> caf::result<void> {
       auto& st = self->state;
       if (st.exception)
@@ -316,6 +326,7 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
     [self](writing_resumed) { self->state.on_writable(); },
     [self](transport_closed& ev) { self->state.on_closed(std::move(ev.reason)); },
     [self](deadline_passed ev) { self->state.expire(ev.token); },
+    [self](tls_upgraded& ev) { self->state.on_tls_started(std::move(ev.reason)); },
   };
 }
 

@@ -76,6 +76,13 @@ namespace actorstreams {
 ///   (a cancelled task hands its reply back; docs/coroutines.md);
 /// - `(read_atom, read_request{read_op::readframe, width}, deadline)` is
 ///   `readframe`: a length-prefixed frame (docs/push.md).
+/// - `(start_tls_atom, net::tls_options)` -> void: STARTTLS (docs/tls.md).
+///   Reading pauses at once, what was written before goes out in
+///   plaintext, writes that come meanwhile wait, then the handshake runs;
+///   replies when it succeeded (bytes already buffered stay readable), or
+///   fails with tls_error (the connection is then lost), not_supported (not
+///   a socket), invalid_argument (TLS already, not connected) or closed.
+///   Local only: the settings do not cross nodes.
 ///
 /// **Push mode** (API.md section 9, docs/push.md): instead of answering
 /// reads, the connection cuts its stream into frames and sends them to a
@@ -111,9 +118,9 @@ namespace actorstreams {
 /// stops the transport above 2 x limit.
 ///
 /// Events:
-/// - the last six handlers are the transport's events (`transport_connected`
-///   ... `writing_resumed`, `transport_closed`) and the deadline relay's
-///   `deadline_passed`.
+/// - the last seven handlers are the transport's events (`transport_connected`
+///   ... `writing_resumed`, `transport_closed`, `tls_upgraded`) and the
+///   deadline relay's `deadline_passed`.
 ///
 /// A connection spawned with an owner (a server) first sends it
 /// `(connected_atom, connection_actor)`, then, once its transport closed,
@@ -148,10 +155,12 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<wait_closed_atom>::with<void>,
   caf::replies_to<extra_info_atom, std::string>::with<bytes>,
   caf::replies_to<connect_atom, caf::timespan>::with<void>,
+  caf::replies_to<start_tls_atom, net::tls_options>::with<void>,
   // -- events -----------------------------------------------------------------
   caf::reacts_to<transport_connected>, caf::reacts_to<data_received>,
   caf::reacts_to<eof_received>, caf::reacts_to<writing_resumed>,
-  caf::reacts_to<transport_closed>, caf::reacts_to<deadline_passed>>;
+  caf::reacts_to<transport_closed>, caf::reacts_to<deadline_passed>,
+  caf::reacts_to<tls_upgraded>>;
 
 /// How a connection actor buffers.
 struct connection_options {

@@ -116,6 +116,8 @@ connection_state::~connection_state() {
       p.rp.deliver(gone);
   for (auto& [name, p] : info_waiters)
     p.rp.deliver(gone);
+  if (tls_upgrade)
+    tls_upgrade->rp.deliver(gone);
   if (sub)
     caf::anon_send(sub->subscriber, stream_end_atom_v, sub->me, gone);
 }
@@ -206,7 +208,8 @@ void connection_state::serve() {
 }
 
 void connection_state::update_flow() {
-  if (!transport || lost)
+  // During start_tls the transport keeps reading paused itself.
+  if (!transport || lost || tls_upgrade)
     return;
   bool waiting = !waiters.empty() || (sub && sub->active && sub->credit > 0);
   if (reading_paused) {
@@ -384,6 +387,10 @@ void connection_state::write(bytes data) {
   }
   if (closing || lost)
     return; // drain() reports it: the writer is closed
+  if (tls_upgrade) {
+    held_writes.push_back(std::move(data)); // encrypted once TLS is up
+    return;
+  }
   if (eof_written) {
     write_error = make_error(stream_errc::closed,
                              "Cannot call write() after write_eof()");
@@ -496,6 +503,15 @@ void connection_state::on_closed(caf::error reason) {
     return;
   lost = true;
   lost_reason = reason;
+  if (tls_upgrade) {
+    auto rp = std::move(tls_upgrade);
+    tls_upgrade.reset();
+    held_writes.clear();
+    rp->rp.deliver(reason ? reason
+                          : make_error(stream_errc::closed,
+                                       "the connection closed during "
+                                       "start_tls"));
+  }
   if (!connected) {
     auto err = reason ? reason
                       : make_error(stream_errc::closed,
@@ -522,6 +538,42 @@ void connection_state::on_closed(caf::error reason) {
   if (owner && connected)
     caf::anon_send(owner, client_closed{self->id()});
   serve();
+}
+
+void connection_state::on_tls_started(caf::error reason) {
+  if (!tls_upgrade)
+    return;
+  auto rp = std::move(tls_upgrade);
+  tls_upgrade.reset();
+  if (reason) {
+    held_writes.clear();
+    rp->rp.deliver(std::move(reason)); // connection_lost follows
+    return;
+  }
+  for (auto& data : held_writes)
+    write(std::move(data));
+  held_writes.clear();
+  // The transport paused reading for the upgrade; the usual rule decides
+  // from here.
+  reading_paused = false;
+  transport->resume_reading();
+  update_flow();
+  rp->rp.deliver(caf::unit);
+}
+
+caf::result<void> connection_state::start_tls(net::tls_options opts) {
+  if (!transport)
+    return make_error(stream_errc::not_supported,
+                      "start_tls needs a connection with a transport");
+  if (lost || closing)
+    return make_error(stream_errc::closed, "the connection is closed");
+  if (tls_upgrade)
+    return make_error(stream_errc::invalid_argument,
+                      "start_tls is in progress already");
+  if (auto err = transport->start_tls(std::move(opts)))
+    return err;
+  tls_upgrade = park();
+  return caf::delegated<void>{};
 }
 
 // -- parking, deadlines, requesters --------------------------------------------

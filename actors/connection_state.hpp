@@ -100,6 +100,10 @@ struct connection_state {
   /// get_extra_info requests that came before the transport described
   /// itself (an accepted connection reaches its handler that early).
   std::vector<std::pair<std::string, parked_request>> info_waiters;
+  /// A start_tls in progress: its requester, and the writes that wait for
+  /// the handshake (they must not leave in plaintext).
+  std::optional<parked_request> tls_upgrade;
+  std::vector<bytes> held_writes;
 
   // -- bookkeeping ------------------------------------------------------------
   /// Requesters with parked requests that the actor monitors.
@@ -183,6 +187,12 @@ struct connection_state {
   void on_writable();
 
   void on_closed(caf::error reason);
+
+  void on_tls_started(caf::error reason);
+
+  // -- STARTTLS -----------------------------------------------------------------
+
+  caf::result<void> start_tls(net::tls_options opts);
 
   // -- parking, deadlines, requesters -----------------------------------------
 

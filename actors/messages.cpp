@@ -22,6 +22,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<writing_resumed>("actorstreams::writing_resumed");
   cfg.add_message_type<transport_closed>("actorstreams::transport_closed");
   cfg.add_message_type<deadline_passed>("actorstreams::deadline_passed");
+  cfg.add_message_type<tls_upgraded>("actorstreams::tls_upgraded");
   cfg.add_message_type<listener_opened>("actorstreams::listener_opened");
   cfg.add_message_type<listener_failed>("actorstreams::listener_failed");
   cfg.add_message_type<client_closed>("actorstreams::client_closed");

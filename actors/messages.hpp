@@ -14,11 +14,17 @@
 #include <caf/timespan.hpp>
 #include <caf/type_id.hpp>
 
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "net/tls.hpp"
 #include "streams/bytes.hpp"
 
 namespace caf {
 class actor_system_config;
 } // namespace caf
+
+// start_tls carries TLS settings (an SSL_CTX): local only, never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorstreams::net::tls_options)
 
 // -- atoms (text <= 10 characters; equal text means the same type) -----------
 
@@ -39,6 +45,7 @@ CAF_ADD_ATOM(actorstreams, actorstreams, grant_atom, "grant")
 CAF_ADD_ATOM(actorstreams, actorstreams, unsubscribe_atom, "unsubscrib")
 CAF_ADD_ATOM(actorstreams, actorstreams, frame_atom, "frame")
 CAF_ADD_ATOM(actorstreams, actorstreams, stream_end_atom, "stream_end")
+CAF_ADD_ATOM(actorstreams, actorstreams, start_tls_atom, "start_tls")
 CAF_ADD_ATOM(actorstreams, actorstreams, write_atom, "write")
 CAF_ADD_ATOM(actorstreams, actorstreams, writelines_atom, "writelines")
 CAF_ADD_ATOM(actorstreams, actorstreams, drain_atom, "drain")
@@ -122,6 +129,11 @@ struct transport_closed {
   caf::error reason;
 };
 
+/// A start_tls upgrade ended: none on success, a tls_error otherwise.
+struct tls_upgraded {
+  caf::error reason;
+};
+
 /// A deadline armed at the time `token` encodes arrived (through the
 /// deadline relay, actors/deadline_relay.hpp).
 struct deadline_passed {
@@ -170,6 +182,11 @@ typename Inspector::result_type inspect(Inspector& f, writing_resumed&) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, transport_closed& x) {
   return f(caf::meta::type_name("actorstreams::transport_closed"), x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tls_upgraded& x) {
+  return f(caf::meta::type_name("actorstreams::tls_upgraded"), x.reason);
 }
 
 template <class Inspector>

@@ -19,17 +19,6 @@ namespace actorstreams::net {
 
 class io_threads;
 
-/// TLS for a socket transport (none: plain).
-struct tls_options {
-  /// The settings; an empty handle means plain TCP / Unix.
-  tls_context context;
-  /// A client's SNI and the name its peer's certificate must carry ("":
-  /// none, only with a context that does not verify).
-  std::string server_hostname;
-  std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{60};
-  std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds{30};
-};
-
 /// Options every Asio transport takes.
 struct socket_options {
   /// Read credit between the transport and its actor (see transport.hpp).

@@ -5,6 +5,7 @@
 // are OpenSSL's, through asio::ssl (docs/tls.md); this header includes
 // neither, so users need only CAF on their include path.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -77,6 +78,22 @@ private:
   explicit tls_context(std::shared_ptr<impl> ptr) : impl_(std::move(ptr)) {}
 
   std::shared_ptr<impl> impl_;
+};
+
+} // namespace actorstreams::net
+
+namespace actorstreams::net {
+
+/// TLS for a socket transport: at the start (socket_options), or later by
+/// `transport::start_tls`.
+struct tls_options {
+  /// The settings; an empty handle means plain TCP / Unix.
+  tls_context context;
+  /// A client's SNI and the name its peer's certificate must carry ("":
+  /// none, only with a context that does not verify).
+  std::string server_hostname;
+  std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{60};
+  std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds{30};
 };
 
 } // namespace actorstreams::net

@@ -8,6 +8,7 @@
 
 #include <caf/error.hpp>
 
+#include "net/tls.hpp"
 #include "streams/bytes.hpp"
 
 namespace actorstreams::net {
@@ -44,6 +45,11 @@ public:
   /// close or abort, and a `stream_errc` error (connection_reset,
   /// connect_failed, ...) when it broke or never connected.
   virtual void connection_lost(caf::error reason) = 0;
+
+  /// The upgrade that `transport::start_tls` began ended: none once the
+  /// handshake succeeded (reading stays paused until `resume_reading`), a
+  /// tls_error otherwise (`connection_lost` follows).
+  virtual void tls_started(caf::error reason);
 };
 
 /// A byte stream under a connection actor: asyncio's `Transport`.
@@ -131,6 +137,13 @@ public:
   /// asyncio's get_extra_info: "peername", "sockname", "socket", ...;
   /// none for a name this transport does not know.
   virtual std::optional<bytes> extra_info(std::string_view name) const = 0;
+
+  /// STARTTLS: upgrades this connection in place (asyncio 3.11's
+  /// start_tls). Reading pauses at once; the bytes written so far leave in
+  /// plaintext; then the handshake runs and `protocol::tls_started` reports.
+  /// The owner writes nothing meanwhile. Returns an error, changing
+  /// nothing, if this transport cannot (not a socket, TLS already, closed).
+  virtual caf::error start_tls(tls_options opts);
 };
 
 using transport_ptr = std::shared_ptr<transport>;

@@ -43,6 +43,31 @@ pending<void> stream_writer::drain() const {
   return {caf::actor_cast<caf::actor>(hdl_), caf::make_message(drain_atom_v)};
 }
 
+pending<void> stream_writer::start_tls(tls_context ctx,
+                                       std::optional<std::string> server_hostname,
+                                       caf::timespan handshake_timeout) const {
+  auto fail = [](std::string what) -> pending<void> {
+    auto err = make_error(stream_errc::invalid_argument, std::move(what));
+    return {[err]() -> caf::expected<caf::actor> { return err; },
+            caf::make_message(start_tls_atom_v, net::tls_options{})};
+  };
+  if (!ctx)
+    return fail("start_tls needs a TLS context");
+  bool client = ctx.role() == tls_context::side::client;
+  if (!client && server_hostname)
+    return fail("server_hostname is for the client side of start_tls");
+  net::tls_options opts;
+  opts.server_hostname = server_hostname.value_or("");
+  if (client && opts.server_hostname.empty() && ctx.verifies_peer())
+    return fail("start_tls as a client needs server_hostname: the name the "
+                "server's certificate must carry (or a context that does not "
+                "verify)");
+  opts.context = std::move(ctx);
+  opts.handshake_timeout = handshake_timeout;
+  return {caf::actor_cast<caf::actor>(hdl_),
+          caf::make_message(start_tls_atom_v, std::move(opts))};
+}
+
 pending<bool> stream_writer::can_write_eof() const {
   return {caf::actor_cast<caf::actor>(hdl_),
           caf::make_message(can_write_eof_atom_v)};

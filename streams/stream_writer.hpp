@@ -1,9 +1,12 @@
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/connection_actor.hpp"
 #include "streams/bytes.hpp"
@@ -59,6 +62,21 @@ public:
 
   /// Replies once the transport is closed; fails with its error if it broke.
   pending<void> wait_closed() const;
+
+  /// STARTTLS (asyncio 3.11's `StreamWriter.start_tls`): upgrades this open
+  /// connection to TLS in place, as the client (a client context) or the
+  /// server (a server context). Reading pauses at once, what was written
+  /// before leaves in plaintext, then the handshake runs; writes made
+  /// meanwhile wait and leave encrypted. Replies once the handshake
+  /// succeeded; bytes already buffered stay readable. A client checks
+  /// `server_hostname` against the certificate (required when the context
+  /// verifies; "" only with one that does not). Fails with tls_error (the
+  /// connection is then lost), not_supported (not a socket),
+  /// invalid_argument (TLS already; a missing name) or closed.
+  pending<void> start_tls(tls_context ctx,
+                          std::optional<std::string> server_hostname = {},
+                          caf::timespan handshake_timeout
+                          = std::chrono::seconds{60}) const;
 
   /// "peername", "sockname" ("127.0.0.1:8888", "[::1]:8888", a Unix path),
   /// "socket" (the fd as text), "family"; pipes: "pipe", "read_fd",

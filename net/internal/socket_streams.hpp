@@ -74,6 +74,13 @@ struct socket_streams {
 
   bool has_tls() const { return tls != nullptr; }
 
+  bool can_start_tls() const { return true; }
+
+  /// STARTTLS: from now on the socket carries TLS (the handshake follows).
+  void install_tls(const tls_options& opts) {
+    tls = std::make_unique<tls_channel>(opts.context, opts.server_hostname);
+  }
+
   /// A read can make progress without the socket (TLS holds input).
   bool has_buffered_input() const { return tls && tls->has_buffered_input(); }
 
@@ -181,6 +188,10 @@ struct pipe_streams {
   }
 
   bool has_tls() const { return false; }
+  bool can_start_tls() const { return false; }
+  void install_tls(const tls_options&) {
+    // nop: never called (can_start_tls)
+  }
   bool has_buffered_input() const { return false; }
   bool output_pending() const { return false; }
 

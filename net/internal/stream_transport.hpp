@@ -28,6 +28,7 @@
 
 #include "net/internal/error.hpp"
 #include "net/internal/read_buffers.hpp"
+#include "streams/errors.hpp"
 #include "net/transport.hpp"
 
 namespace actorstreams::net {
@@ -94,7 +95,8 @@ public:
   }
 
   void flush() override {
-    if (closed_ || !connected_ || writing_)
+    // A handshake in progress (start_tls): writes wait for it.
+    if (closed_ || !connected_ || writing_ || handshake_done_)
       return;
     if (!queue_.empty() || streams_.output_pending()) {
       send_queued();
@@ -187,6 +189,24 @@ public:
     finish(caf::error{});
   }
 
+  caf::error start_tls(tls_options opts) override {
+    if (!streams_.can_start_tls())
+      return transport::start_tls(std::move(opts));
+    if (closed_ || writes_closed_)
+      return make_error(stream_errc::closed, "the connection is closed");
+    if (!connected_)
+      return make_error(stream_errc::invalid_argument,
+                        "start_tls before the connection is made");
+    if (streams_.has_tls() || upgrade_)
+      return make_error(stream_errc::invalid_argument,
+                        "the connection is TLS already");
+    // Nothing more is read as plaintext; what is queued leaves as such.
+    paused_ = true;
+    upgrade_ = std::move(opts);
+    maybe_upgrade();
+    return caf::error{};
+  }
+
   std::optional<bytes> extra_info(std::string_view name) const override {
     auto i = info_.find(std::string{name});
     if (i == info_.end())
@@ -252,6 +272,26 @@ protected:
       end_handshake(tls_error("the TLS handshake timed out"));
     });
     step_handshake();
+  }
+
+  /// start_tls, once the plaintext queued before it has left.
+  void maybe_upgrade() {
+    if (!upgrade_ || writing_ || !queue_.empty() || closed_)
+      return;
+    auto opts = std::move(*upgrade_);
+    upgrade_.reset();
+    streams_.install_tls(opts);
+    set_tls_timeouts(opts.handshake_timeout, opts.shutdown_timeout);
+    run_handshake([self = self_ptr()](caf::error err) {
+      if (!err)
+        self->streams_.describe_tls(self->info_);
+      if (self->events_)
+        self->events_->tls_started(err);
+      if (err)
+        self->finish(std::move(err));
+      else
+        self->flush(); // what was written during the handshake
+    });
   }
 
   void step_handshake() {
@@ -487,6 +527,7 @@ private:
     // asked for, goes now: the owner's flush found us busy.
     if (!queue_.empty() || eof_requested_ || close_requested_)
       flush();
+    maybe_upgrade();
   }
 
   static constexpr int max_reads_per_event = 4;
@@ -502,6 +543,8 @@ private:
   std::chrono::nanoseconds shutdown_timeout_ = std::chrono::seconds{30};
   /// Set while a TLS handshake runs.
   std::function<void(caf::error)> handshake_done_;
+  /// A start_tls waiting for the plaintext queued before it to leave.
+  std::optional<tls_options> upgrade_;
   std::size_t in_flight_ = 0;
   const std::size_t read_window_;
   bool connected_ = false;

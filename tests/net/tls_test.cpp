@@ -8,8 +8,11 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <future>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "net_support.hpp"
 #include "tls_support.hpp"
@@ -357,6 +360,111 @@ TEST_F(Tls, ContextsThatCannotLoadSayWhy) {
   auto ctx = tls_context::client();
   auto err = ctx.load_verify_file("/nonexistent/ca.pem");
   EXPECT_EQ(code_of(err), stream_errc::tls_error);
+}
+
+// -- STARTTLS ---------------------------------------------------------------------------
+
+class StartTls : public Tls {
+protected:
+  /// A plain connection: the client and the accepted side.
+  std::pair<connection, connection> plain_pair() {
+    auto srv = value_of(start_server(sys(), connection_slot::handler(slot),
+                                     "127.0.0.1", 0)
+                          .get(io_wait));
+    servers.push_back(srv);
+    auto client = value_of(open_connection(sys(), "127.0.0.1", srv.port())
+                             .get(io_wait));
+    auto accepted = slot->take();
+    if (!accepted)
+      ADD_FAILURE() << "no connection accepted";
+    return {client, accepted.value_or(connection{})};
+  }
+
+  std::vector<server> servers;
+};
+
+TEST_F(StartTls, BothSidesUpgradeInPlaceAndBufferedBytesStayReadable) {
+  ACTORSTREAMS_NEED_TLS_FILES(files);
+  auto [client, srv_side] = plain_pair();
+  client.writer.write("STARTTLS\r\n");
+  EXPECT_EQ(value_of(srv_side.reader.readline().get(io_wait)), "STARTTLS\r\n");
+  // The go-ahead and a line that arrives with it, before the upgrade.
+  srv_side.writer.write("220 go ahead\r\nbuffered before TLS\r\n");
+  auto srv_tls = std::async(std::launch::async, [&, s = srv_side] {
+    return s.writer.start_tls(files->server()).get(io_wait);
+  });
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "220 go ahead\r\n");
+  ASSERT_TRUE(client.writer.start_tls(files->client(), "localhost").get(io_wait));
+  ASSERT_TRUE(srv_tls.get());
+  // What arrived in plaintext before is still there, in order.
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)),
+            "buffered before TLS\r\n");
+  EXPECT_EQ(value_of(client.writer.get_extra_info("tls_version").get(io_wait)),
+            "TLSv1.3");
+  client.writer.write("now encrypted\n");
+  EXPECT_EQ(value_of(srv_side.reader.readline().get(io_wait)), "now encrypted\n");
+  srv_side.writer.write("both ways\n");
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "both ways\n");
+  auto cert = value_of(client.writer.get_extra_info("peercert").get(io_wait));
+  EXPECT_NE(cert.find("subject: CN=localhost"), std::string::npos) << cert;
+}
+
+TEST_F(StartTls, WritesMadeDuringTheHandshakeWaitAndLeaveEncrypted) {
+  ACTORSTREAMS_NEED_TLS_FILES(files);
+  auto [client, srv_side] = plain_pair();
+  auto srv_tls = std::async(std::launch::async, [&, s = srv_side] {
+    return s.writer.start_tls(files->server()).get(io_wait);
+  });
+  // From one thread, in this order: the start_tls request, then a write
+  // that the connection gets before the handshake can have finished.
+  caf::scoped_actor self{sys(), true};
+  net::tls_options opts;
+  opts.context = files->client();
+  opts.server_hostname = "localhost";
+  auto upgraded = self->request(caf::actor_cast<caf::actor>(client.writer.handle()),
+                                caf::infinite, start_tls_atom_v, opts);
+  client.writer.write("written during the handshake\n");
+  upgraded.receive([] {},
+                   [](caf::error& err) { ADD_FAILURE() << describe(err); });
+  ASSERT_TRUE(srv_tls.get());
+  EXPECT_EQ(value_of(srv_side.reader.readline().get(io_wait)),
+            "written during the handshake\n");
+}
+
+TEST_F(StartTls, AFailedUpgradeFailsWithTlsErrorAndLosesTheConnection) {
+  ACTORSTREAMS_NEED_TLS_FILES(files);
+  auto [client, srv_side] = plain_pair();
+  auto srv_tls = std::async(std::launch::async, [&, s = srv_side] {
+    return s.writer.start_tls(files->server(files->untrusted_cert,
+                                             files->untrusted_key))
+      .get(io_wait);
+  });
+  auto err = error_of(client.writer.start_tls(files->client(), "localhost")
+                        .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::tls_error) << describe(err);
+  EXPECT_NE(describe(err).find("certificate verify failed"), std::string::npos)
+    << describe(err);
+  EXPECT_FALSE(srv_tls.get());
+  EXPECT_TRUE(value_of(client.writer.is_closing().get(io_wait)));
+}
+
+TEST_F(StartTls, WhereItCannotBeItSaysWhy) {
+  ACTORSTREAMS_NEED_TLS_FILES(files);
+  auto [a, b] = make_memory_pair(sys());
+  EXPECT_EQ(code_of(error_of(a.writer.start_tls(files->client(), "localhost")
+                               .get(io_wait))),
+            stream_errc::not_supported);
+  auto [client, srv_side] = plain_pair();
+  // A verifying client needs the name to check.
+  EXPECT_EQ(code_of(error_of(client.writer.start_tls(files->client())
+                               .get(io_wait))),
+            stream_errc::invalid_argument);
+  // Not twice.
+  auto srv = listen(files->server());
+  auto tls = value_of(connect(srv, trusting(*files)));
+  EXPECT_EQ(code_of(error_of(tls.writer.start_tls(files->client(), "localhost")
+                               .get(io_wait))),
+            stream_errc::invalid_argument);
 }
 
 } // namespace
