@@ -94,6 +94,9 @@ struct tls_options {
   std::string server_hostname;
   std::chrono::nanoseconds handshake_timeout = std::chrono::seconds{60};
   std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds{30};
+  /// start_tls only: plaintext sent after reading stopped and before the
+  /// handshake (a server's answer to a STARTTLS command).
+  std::string send_first;
 };
 
 } // namespace actorstreams::net

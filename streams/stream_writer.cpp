@@ -44,8 +44,14 @@ pending<void> stream_writer::drain() const {
 }
 
 pending<void> stream_writer::start_tls(tls_context ctx,
-                                       std::optional<std::string> server_hostname,
-                                       caf::timespan handshake_timeout) const {
+                                       std::string server_hostname) const {
+  start_tls_options opts;
+  opts.server_hostname = std::move(server_hostname);
+  return start_tls(std::move(ctx), std::move(opts));
+}
+
+pending<void> stream_writer::start_tls(tls_context ctx,
+                                       start_tls_options how) const {
   auto fail = [](std::string what) -> pending<void> {
     auto err = make_error(stream_errc::invalid_argument, std::move(what));
     return {[err]() -> caf::expected<caf::actor> { return err; },
@@ -54,16 +60,18 @@ pending<void> stream_writer::start_tls(tls_context ctx,
   if (!ctx)
     return fail("start_tls needs a TLS context");
   bool client = ctx.role() == tls_context::side::client;
-  if (!client && server_hostname)
+  if (!client && how.server_hostname)
     return fail("server_hostname is for the client side of start_tls");
   net::tls_options opts;
-  opts.server_hostname = server_hostname.value_or("");
+  opts.server_hostname = how.server_hostname.value_or("");
+  opts.shutdown_timeout = how.shutdown_timeout;
+  opts.send_first = std::move(how.send_first);
   if (client && opts.server_hostname.empty() && ctx.verifies_peer())
     return fail("start_tls as a client needs server_hostname: the name the "
                 "server's certificate must carry (or a context that does not "
                 "verify)");
   opts.context = std::move(ctx);
-  opts.handshake_timeout = handshake_timeout;
+  opts.handshake_timeout = how.handshake_timeout;
   return {caf::actor_cast<caf::actor>(hdl_),
           caf::make_message(start_tls_atom_v, std::move(opts))};
 }

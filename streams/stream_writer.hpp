@@ -15,6 +15,19 @@
 
 namespace actorstreams {
 
+/// How stream_writer::start_tls upgrades.
+struct start_tls_options {
+  /// A client's name for SNI and the certificate check.
+  std::optional<std::string> server_hostname;
+  caf::timespan handshake_timeout = std::chrono::seconds{60};
+  caf::timespan shutdown_timeout = std::chrono::seconds{30};
+  /// Plaintext to send once reading has stopped, right before the
+  /// handshake: a server's answer to the STARTTLS command ("220 Ready").
+  /// Written separately, the answer could reach a client that starts its
+  /// handshake before this side has stopped reading plaintext.
+  bytes send_first;
+};
+
 /// The writing half of a connection: asyncio's StreamWriter as a handle.
 ///
 /// Cheap, copyable, comparable, serializable, usable from any thread; the
@@ -66,17 +79,19 @@ public:
   /// STARTTLS (asyncio 3.11's `StreamWriter.start_tls`): upgrades this open
   /// connection to TLS in place, as the client (a client context) or the
   /// server (a server context). Reading pauses at once, what was written
-  /// before leaves in plaintext, then the handshake runs; writes made
-  /// meanwhile wait and leave encrypted. Replies once the handshake
-  /// succeeded; bytes already buffered stay readable. A client checks
-  /// `server_hostname` against the certificate (required when the context
-  /// verifies; "" only with one that does not). Fails with tls_error (the
-  /// connection is then lost), not_supported (not a socket),
-  /// invalid_argument (TLS already; a missing name) or closed.
-  pending<void> start_tls(tls_context ctx,
-                          std::optional<std::string> server_hostname = {},
-                          caf::timespan handshake_timeout
-                          = std::chrono::seconds{60}) const;
+  /// before leaves in plaintext (then `opts.send_first`), then the
+  /// handshake runs; writes made meanwhile wait and leave encrypted.
+  /// Replies once the handshake succeeded; bytes already buffered stay
+  /// readable. A client checks `opts.server_hostname` against the
+  /// certificate (required when the context verifies; "" only with one that
+  /// does not). Fails with tls_error (the connection is then lost),
+  /// not_supported (not a socket), invalid_argument (TLS already; a missing
+  /// name) or closed. docs/tls.md: why a server passes its answer to the
+  /// STARTTLS command as `send_first`.
+  pending<void> start_tls(tls_context ctx, start_tls_options opts = {}) const;
+
+  /// A client's start_tls checking `server_hostname`.
+  pending<void> start_tls(tls_context ctx, std::string server_hostname) const;
 
   /// "peername", "sockname" ("127.0.0.1:8888", "[::1]:8888", a Unix path),
   /// "socket" (the fd as text), "family"; pipes: "pipe", "read_fd",

@@ -200,9 +200,13 @@ public:
     if (streams_.has_tls() || upgrade_)
       return make_error(stream_errc::invalid_argument,
                         "the connection is TLS already");
-    // Nothing more is read as plaintext; what is queued leaves as such.
+    // Nothing more is read as plaintext; what is queued leaves as such,
+    // and the answer that lets the peer begin goes last.
     paused_ = true;
+    if (!opts.send_first.empty())
+      write(std::move(opts.send_first));
     upgrade_ = std::move(opts);
+    flush();
     maybe_upgrade();
     return caf::error{};
   }

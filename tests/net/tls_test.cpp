@@ -388,10 +388,12 @@ TEST_F(StartTls, BothSidesUpgradeInPlaceAndBufferedBytesStayReadable) {
   auto [client, srv_side] = plain_pair();
   client.writer.write("STARTTLS\r\n");
   EXPECT_EQ(value_of(srv_side.reader.readline().get(io_wait)), "STARTTLS\r\n");
-  // The go-ahead and a line that arrives with it, before the upgrade.
-  srv_side.writer.write("220 go ahead\r\nbuffered before TLS\r\n");
-  auto srv_tls = std::async(std::launch::async, [&, s = srv_side] {
-    return s.writer.start_tls(files->server()).get(io_wait);
+  // The go-ahead and a line that arrives with it, before the upgrade, sent
+  // once the server has stopped reading plaintext.
+  start_tls_options how;
+  how.send_first = "220 go ahead\r\nbuffered before TLS\r\n";
+  auto srv_tls = std::async(std::launch::async, [&, s = srv_side, how] {
+    return s.writer.start_tls(files->server(), how).get(io_wait);
   });
   EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "220 go ahead\r\n");
   ASSERT_TRUE(client.writer.start_tls(files->client(), "localhost").get(io_wait));
@@ -412,9 +414,12 @@ TEST_F(StartTls, BothSidesUpgradeInPlaceAndBufferedBytesStayReadable) {
 TEST_F(StartTls, WritesMadeDuringTheHandshakeWaitAndLeaveEncrypted) {
   ACTORSTREAMS_NEED_TLS_FILES(files);
   auto [client, srv_side] = plain_pair();
-  auto srv_tls = std::async(std::launch::async, [&, s = srv_side] {
-    return s.writer.start_tls(files->server()).get(io_wait);
+  start_tls_options how;
+  how.send_first = "go\n";
+  auto srv_tls = std::async(std::launch::async, [&, s = srv_side, how] {
+    return s.writer.start_tls(files->server(), how).get(io_wait);
   });
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "go\n");
   // From one thread, in this order: the start_tls request, then a write
   // that the connection gets before the handshake can have finished.
   caf::scoped_actor self{sys(), true};
@@ -434,11 +439,15 @@ TEST_F(StartTls, WritesMadeDuringTheHandshakeWaitAndLeaveEncrypted) {
 TEST_F(StartTls, AFailedUpgradeFailsWithTlsErrorAndLosesTheConnection) {
   ACTORSTREAMS_NEED_TLS_FILES(files);
   auto [client, srv_side] = plain_pair();
-  auto srv_tls = std::async(std::launch::async, [&, s = srv_side] {
+  start_tls_options how;
+  how.send_first = "go\n";
+  auto srv_tls = std::async(std::launch::async, [&, s = srv_side, how] {
     return s.writer.start_tls(files->server(files->untrusted_cert,
-                                             files->untrusted_key))
+                                             files->untrusted_key),
+                              how)
       .get(io_wait);
   });
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "go\n");
   auto err = error_of(client.writer.start_tls(files->client(), "localhost")
                         .get(io_wait));
   EXPECT_EQ(code_of(err), stream_errc::tls_error) << describe(err);
