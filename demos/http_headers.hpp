@@ -12,13 +12,15 @@
 #include <string>
 #include <string_view>
 
+#include <streams/all.hpp>
+
 namespace demos {
 
 /// The parts of an absolute URL that the example uses.
 struct url_parts {
   std::string scheme;
   std::string host; // without the brackets of an IPv6 literal
-  uint16_t port = 80;
+  uint16_t port = 80; // the scheme's default: 80, 443 for https
   std::string path; // path and query, "/" if empty
 };
 
@@ -71,6 +73,8 @@ inline std::optional<url_parts> parse_url(std::string_view url,
     why = "no host in the URL";
     return std::nullopt;
   }
+  if (result.scheme == "https")
+    result.port = 443;
   if (!port_text.empty()) {
     unsigned long port = 0;
     for (char ch : port_text) {
@@ -89,38 +93,78 @@ inline std::optional<url_parts> parse_url(std::string_view url,
   return result;
 }
 
-/// Reads the command line, `<program> URL`, into `url`. Returns the exit
-/// code if the program ends here (usage, a bad URL, a scheme it cannot
-/// fetch), nullopt otherwise.
+/// What the command line asks for.
+struct http_headers_args {
+  url_parts url;
+  /// --cafile: PEM certificates of a private CA to trust for https.
+  std::string cafile;
+};
+
+/// Reads the command line, `<program> [--cafile PEM] URL`, into `args`.
+/// Returns the exit code if the program ends here (usage, a bad URL, a
+/// scheme it cannot fetch), nullopt otherwise.
 inline std::optional<int> parse_command_line(int argc, char** argv,
                                              std::string_view program,
-                                             url_parts& url) {
-  if (argc != 2 || std::string_view{argv[1]} == "-h"
-      || std::string_view{argv[1]} == "--help") {
-    std::cerr << "usage: " << program
-              << " URL   (e.g. http://127.0.0.1:8080/)" << std::endl;
-    return argc == 2 ? 0 : 2;
+                                             http_headers_args& args) {
+  auto usage = [&](std::ostream& out) {
+    out << "usage: " << program
+        << " [--cafile PEM] URL   (e.g. http://127.0.0.1:8080/, "
+           "https://localhost:8443/)"
+        << std::endl;
+  };
+  std::string_view url_text;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      usage(std::cerr);
+      return 0;
+    }
+    if (arg == "--cafile" && i + 1 < argc) {
+      args.cafile = argv[++i];
+      continue;
+    }
+    if (!url_text.empty() || arg.rfind("--", 0) == 0) {
+      usage(std::cerr);
+      return 2;
+    }
+    url_text = arg;
+  }
+  if (url_text.empty()) {
+    usage(std::cerr);
+    return 2;
   }
   std::string why;
-  auto parsed = parse_url(argv[1], why);
+  auto parsed = parse_url(url_text, why);
   if (!parsed) {
-    std::cerr << program << ": " << argv[1] << ": " << why << std::endl;
+    std::cerr << program << ": " << url_text << ": " << why << std::endl;
     return 2;
   }
-  if (parsed->scheme == "https") {
-    std::cerr << program << ": https is not supported yet (TLS "
-                 "arrives in a later version of actorstreams); use an "
-                 "http:// URL"
-              << std::endl;
-    return 2;
-  }
-  if (parsed->scheme != "http") {
+  if (parsed->scheme != "http" && parsed->scheme != "https") {
     std::cerr << program << ": unsupported scheme '" << parsed->scheme
-              << "' (only http:// is supported)" << std::endl;
+              << "' (only http:// and https:// are supported)" << std::endl;
     return 2;
   }
-  url = std::move(*parsed);
+  args.url = std::move(*parsed);
   return std::nullopt;
+}
+
+/// The connect options for `args`: https verifies the server (against the
+/// system's CAs, and `--cafile` if given) and its name, as the seed's
+/// `open_connection(host, 443, ssl=True)` does. Fails (with the reason on
+/// stderr) if the CA file cannot be loaded.
+inline std::optional<actorstreams::connect_options>
+connect_options_for(const http_headers_args& args, std::string_view program) {
+  actorstreams::connect_options opts;
+  if (args.url.scheme != "https")
+    return opts;
+  opts.ssl = actorstreams::tls_context::client();
+  if (!args.cafile.empty()) {
+    if (auto err = opts.ssl.load_verify_file(args.cafile)) {
+      std::cerr << program << ": " << actorstreams::describe(err) << std::endl;
+      return std::nullopt;
+    }
+  }
+  return opts;
 }
 
 /// The example's request: `HEAD <path> HTTP/1.0` with a Host header.

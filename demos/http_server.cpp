@@ -6,6 +6,7 @@
 // then answers and closes. A behavior timeout bounds a client's silence.
 //
 // Run:   http_server [--host 127.0.0.1] [--port 8080]   (--port 0: any free)
+//        [--tls-cert cert.pem --tls-key key.pem]        (HTTPS)
 // Try:   print_http_headers http://127.0.0.1:8080/   or   curl -i http://127.0.0.1:8080/
 // Stop:  Ctrl-C or kill -TERM <pid>; exits 0.
 //
@@ -212,8 +213,10 @@ caf::behavior handle_http(caf::event_based_actor* self,
 }
 
 void usage(std::ostream& out) {
-  out << "usage: http_server [--host H] [--port P]\n"
-         "  Answers every HTTP request with 200 OK and 'Test message'.\n"
+  out << "usage: http_server [--host H] [--port P] [--tls-cert PEM --tls-key "
+         "PEM]\n"
+         "  Answers every HTTP request with 200 OK and 'Test message';\n"
+         "  HTTPS with a certificate chain and its key.\n"
          "  Defaults: --host 127.0.0.1 --port 8080; --port 0 picks a free "
          "port.\n";
 }
@@ -223,14 +226,26 @@ void usage(std::ostream& out) {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
+  std::string cert;
+  std::string key;
   if (auto code = demos::parse_args(argc, argv, "http_server", usage, host,
-                                    port))
+                                    port,
+                                    {{"--tls-cert", &cert}, {"--tls-key", &key}}))
     return *code;
+  as::server_options opts;
+  if (!cert.empty() || !key.empty()) {
+    auto ctx = as::tls_context::server(cert, key);
+    if (!ctx) {
+      std::cerr << "http_server: " << as::describe(ctx.error()) << std::endl;
+      return 2;
+    }
+    opts.ssl = std::move(*ctx);
+  }
   // Before the runtime starts its threads: only wait_for_stop sees them.
   auto stop_signals = demos::block_stop_signals();
   {
     as::runtime rt;
-    auto srv = as::start_server(rt.system(), handle_http, host, port)
+    auto srv = as::start_server(rt.system(), handle_http, host, port, opts)
                  .get(std::chrono::seconds{10});
     if (!srv) {
       std::cerr << "http_server: cannot serve on " << host << ":" << port

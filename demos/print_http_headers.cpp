@@ -1,5 +1,6 @@
 // print_http_headers: asyncio's "Get HTTP headers" example on actorstreams,
-// as a coroutine that reads like the Python original: open_connection, one
+// as a coroutine that reads like the Python original: open_connection
+// (over TLS for https://, verifying the server as `ssl=True` does), one
 // write, then a readline loop until EOF (readline returns "" at EOF), every
 // step `co_await`ed with a timeout. The actor-style version, with the same
 // arguments and output, is print_http_headers_actor.cpp;
@@ -7,7 +8,9 @@
 //
 // Run:   print_http_headers http://127.0.0.1:8080/
 //        (against http_server, or `python3 -m http.server 8080`)
-// Only plain http:// for now; https:// needs TLS, which arrives later.
+//        print_http_headers [--cafile ca.pem] https://localhost:8443/
+//        (against http_server --tls-cert ... --tls-key ...; --cafile trusts
+//        a private CA besides the system's)
 
 #include <streams/all.hpp>
 
@@ -24,8 +27,10 @@ namespace {
 constexpr auto step_timeout = std::chrono::seconds{10};
 
 as::task<void> print_http_headers(caf::actor_system& sys,
-                                  demos::url_parts url) {
-  auto [reader, writer] = co_await as::open_connection(sys, url.host, url.port)
+                                  demos::url_parts url,
+                                  as::connect_options opts) {
+  auto [reader, writer] = co_await as::open_connection(sys, url.host, url.port,
+                                                       opts)
                             .with_timeout(step_timeout);
 
   writer.write(demos::head_request(url));
@@ -47,13 +52,16 @@ as::task<void> print_http_headers(caf::actor_system& sys,
 } // namespace
 
 int main(int argc, char** argv) {
-  demos::url_parts url;
+  demos::http_headers_args args;
   if (auto code = demos::parse_command_line(argc, argv, "print_http_headers",
-                                            url))
+                                            args))
     return *code;
+  auto opts = demos::connect_options_for(args, "print_http_headers");
+  if (!opts)
+    return 2;
   as::runtime rt;
   try {
-    as::run(rt.system(), print_http_headers(rt.system(), url));
+    as::run(rt.system(), print_http_headers(rt.system(), args.url, *opts));
   } catch (const as::stream_error& e) {
     std::cerr << "print_http_headers: " << e.what() << std::endl;
     return EXIT_FAILURE;

@@ -7,7 +7,7 @@
 //
 // Run:   print_http_headers_actor http://127.0.0.1:8080/
 //        (against http_server, or `python3 -m http.server 8080`)
-// Only plain http:// for now; https:// needs TLS, which arrives later.
+//        print_http_headers_actor [--cafile ca.pem] https://localhost:8443/
 
 #include <streams/all.hpp>
 
@@ -33,12 +33,17 @@ int fail(std::string_view what, const caf::error& err) {
 } // namespace
 
 int main(int argc, char** argv) {
-  demos::url_parts url;
-  if (auto code = demos::parse_command_line(argc, argv, "print_http_headers_actor", url))
+  demos::http_headers_args args;
+  if (auto code = demos::parse_command_line(argc, argv,
+                                            "print_http_headers_actor", args))
     return *code;
+  auto opts = demos::connect_options_for(args, "print_http_headers_actor");
+  if (!opts)
+    return 2;
+  const auto& url = args.url;
 
   as::runtime rt;
-  auto conn = as::open_connection(rt.system(), url.host, url.port)
+  auto conn = as::open_connection(rt.system(), url.host, url.port, *opts)
                 .get(step_timeout);
   if (!conn)
     return fail("cannot connect", conn.error());

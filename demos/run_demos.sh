@@ -3,8 +3,8 @@
 # servers (--port 0), no outside network: the seed's examples in coroutine
 # style, then the same examples in actor style (*_actor):
 #   tcp_echo_server + tcp_echo_client, http_server (which reads in push
-#   mode) + print_http_headers,
-#   wait_for_data.
+#   mode) + print_http_headers, over HTTP and HTTPS (a throwaway
+#   certificate), wait_for_data.
 # Usage: demos/run_demos.sh <directory with the built demos>   (make demo)
 # Exits non-zero if any step failed; the servers are stopped by PID (SIGTERM,
 # they must exit 0) on every path out, errors included.
@@ -148,9 +148,34 @@ run_examples() {
     stop_server http_server "$server_pid"
   fi
 
+  # 2b. The same over HTTPS, the seed's ssl=True: the server presents a
+  # throwaway certificate for localhost, the client verifies it (trusting
+  # it with --cafile, as a private CA).
+  if [[ -n $tls_cert ]] && start_server http_server --host 127.0.0.1 --port 0 \
+      --tls-cert "$tls_cert" --tls-key "$tls_key"; then
+    run_client "print_http_headers$style" --cafile "$tls_cert" \
+      "https://localhost:$server_port/"
+    stop_server http_server "$server_pid"
+  fi
+
   # 3. A socketpair's end registered to wait for data
   run_client "wait_for_data$style"
 }
+
+# A throwaway self-signed certificate for the HTTPS step (openssl: make
+# deps installs it).
+tls_cert=
+tls_key=
+if command -v openssl >/dev/null 2>&1 \
+    && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+         -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
+         -subj /CN=localhost \
+         -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1; then
+  tls_cert=$work/cert.pem
+  tls_key=$work/key.pem
+else
+  fail "openssl could not make a certificate: the HTTPS step cannot run (make deps installs openssl)"
+fi
 
 printf '\n#### The examples as coroutines (docs/coroutines.md)\n'
 run_examples ""

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -263,6 +264,80 @@ inline bool wait_closed_by_peer(int fd,
       return true;
   }
 }
+
+/// A child process (a real peer: `openssl s_server`, ...) whose output is
+/// read line by line; killed by its PID when it goes out of scope.
+class child_process {
+public:
+  explicit child_process(const std::vector<std::string>& argv) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0)
+      return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ)
+        != 0)
+      pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    out_ = out[0];
+  }
+
+  ~child_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0)
+      ::close(out_);
+  }
+
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  bool started() const { return pid_ > 0; }
+
+  /// The first output line containing `needle`, within `timeout`; none if
+  /// the output ended or the time ran out.
+  std::optional<std::string> wait_for_line(const std::string& needle,
+                                           std::chrono::milliseconds timeout
+                                           = io_wait) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto nl = buffer_.find('\n');
+      while (nl != std::string::npos) {
+        auto line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        if (line.find(needle) != std::string::npos)
+          return line;
+        nl = buffer_.find('\n');
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return std::nullopt;
+      pollfd pfd{out_, POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) != 1)
+        return std::nullopt;
+      char buf[1024];
+      auto n = ::read(out_, buf, sizeof(buf));
+      if (n <= 0)
+        return std::nullopt;
+      buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buffer_;
+};
 
 /// Whether ::1 can be bound here; the reason if not.
 inline std::optional<std::string> ipv6_loopback_unavailable() {

@@ -476,5 +476,28 @@ TEST_F(StartTls, WhereItCannotBeItSaysWhy) {
             stream_errc::invalid_argument);
 }
 
+// -- real peers --------------------------------------------------------------------------
+
+TEST_F(Tls, AClientTalksToOpensslsServer) {
+  ACTORSTREAMS_NEED_TLS_FILES(files);
+  // `openssl s_server -rev` answers each line reversed.
+  testing::child_process peer{{"openssl", "s_server", "-accept", "127.0.0.1:0",
+                               "-cert", files->server_cert, "-key",
+                               files->server_key, "-rev"}};
+  ASSERT_TRUE(peer.started());
+  auto accept = peer.wait_for_line("ACCEPT ");
+  ASSERT_TRUE(accept) << "openssl s_server did not start";
+  auto port = static_cast<uint16_t>(
+    std::stoi(accept->substr(accept->rfind(':') + 1)));
+  connect_options opts;
+  opts.ssl = files->client();
+  auto client = value_of(open_connection(sys(), "127.0.0.1", port, opts)
+                           .get(io_wait));
+  client.writer.write("hello openssl\n");
+  EXPECT_EQ(value_of(client.reader.readline().get(io_wait)), "lssnepo olleh\n");
+  EXPECT_EQ(value_of(client.writer.get_extra_info("tls_version").get(io_wait)),
+            "TLSv1.3");
+}
+
 } // namespace
 } // namespace actorstreams
