@@ -8,8 +8,8 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-# Debian packages the build, the tests and the demos need (libssl-dev and
-# openssl: for TLS, which comes next; nothing links OpenSSL yet).
+# Debian packages the build, the tests and the demos need (libssl-dev: TLS;
+# openssl: the tests' and the demo's throwaway certificates).
 PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
             libbenchmark-dev python3 openssl
 

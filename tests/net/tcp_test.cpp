@@ -3,6 +3,8 @@
 // Tier 4: TCP clients on loopback (open_connection, adopted sockets).
 
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -376,6 +378,138 @@ TEST(TcpClient, ConnectTriesEveryAddressANameResolvesTo) {
   testing::write_file(hosts, "127.0.0.2 two-addrs\n127.0.0.1 two-addrs\n");
   auto child = testing::run_with_hosts(hosts, every_address_child);
   testing::expect_child_said(child, "tried both, connected to the one that listens");
+}
+
+// -- happy eyeballs and local_addr ------------------------------------------------
+
+/// The child of HappyEyeballsGetsPastAnAddressThatBlackHoles: "eyeballs" is
+/// 127.0.0.1 and 127.0.0.2; whichever the resolver lists first black-holes
+/// (a listener whose accept queue is full: the kernel drops the SYNs), the
+/// other listens on the same port.
+int eyeballs_child(const std::function<void(const std::string&)>& say) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo("eyeballs", nullptr, &hints, &found) != 0 || !found) {
+    say("cannot resolve eyeballs");
+    return 1;
+  }
+  char first_ip[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr,
+            first_ip, sizeof(first_ip));
+  ::freeaddrinfo(found);
+  std::string black = first_ip;
+  std::string good = black == "127.0.0.1" ? "127.0.0.2" : "127.0.0.1";
+  // The good listener first (its port), then the black hole on that port.
+  auto bind_listen = [](const std::string& ip, uint16_t port, int backlog) {
+    raw_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    auto addr = testing::ipv4_address(ip.c_str(), port);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+        || ::listen(fd.get(), backlog) != 0)
+      return raw_fd{};
+    return fd;
+  };
+  auto good_lst = bind_listen(good, 0, 16);
+  if (!good_lst) {
+    say("cannot listen on " + good);
+    return 1;
+  }
+  auto port = testing::local_port(good_lst.get());
+  auto black_lst = bind_listen(black, port, 0);
+  if (!black_lst) {
+    say("cannot listen on " + black);
+    return 1;
+  }
+  std::vector<raw_fd> filling;
+  for (int i = 0; i < 3; ++i) {
+    raw_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
+    auto addr = testing::ipv4_address(black.c_str(), port);
+    ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    filling.push_back(std::move(fd));
+  }
+  std::this_thread::sleep_for(100ms);
+  net::io_threads io;
+  io.start(1);
+  auto attempt = [&](net::tcp_connect_options how,
+                     std::chrono::milliseconds bound, std::string* peer) {
+    auto probe = std::make_shared<connect_probe>();
+    auto result = probe->outcome();
+    auto client = net::make_tcp_client(io, "eyeballs", port, {}, how);
+    client->start(probe);
+    std::optional<caf::error> outcome;
+    if (result.wait_for(bound) == std::future_status::ready)
+      outcome = result.get();
+    if (outcome && !*outcome && peer)
+      *peer = client->extra_info("peername").value_or("");
+    client->abort();
+    return outcome;
+  };
+  // One address at a time: stuck on the black hole.
+  if (auto stuck = attempt({}, 1500ms, nullptr)) {
+    say("the first address (" + black + ") did not black-hole: "
+        + describe(*stuck));
+    return 1;
+  }
+  // Happy eyeballs: the next address 250 ms later, connected at once.
+  net::tcp_connect_options how;
+  how.happy_eyeballs_delay = 250ms;
+  std::string peer;
+  auto start = std::chrono::steady_clock::now();
+  auto eyeballs = attempt(how, 5000ms, &peer);
+  auto took = std::chrono::steady_clock::now() - start;
+  if (!eyeballs || *eyeballs) {
+    say("happy eyeballs did not connect: "
+        + (eyeballs ? describe(*eyeballs) : std::string{"no outcome"}));
+    return 1;
+  }
+  if (peer != good + ":" + std::to_string(port) || took > 2s) {
+    say("connected to " + peer + " after "
+        + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           took)
+                           .count())
+        + " ms");
+    return 1;
+  }
+  say("past the black hole to the next address in time");
+  return 0;
+}
+
+TEST(TcpClient, HappyEyeballsGetsPastAnAddressThatBlackHoles) {
+  testing::temp_dir dir;
+  auto hosts = dir.file("hosts");
+  testing::write_file(hosts, "127.0.0.1 eyeballs\n127.0.0.2 eyeballs\n");
+  auto child = testing::run_with_hosts(hosts, eyeballs_child);
+  testing::expect_child_said(child,
+                             "past the black hole to the next address in time");
+}
+
+TEST_F(Tcp, LocalAddrBindsTheLocalEndOfTheConnection) {
+  auto srv = value_of(start_server(sys(), connection_slot::handler(slot),
+                                   "127.0.0.1", 0)
+                        .get(io_wait));
+  // A free port to bind to: held briefly, then released for the client.
+  uint16_t local_port = 0;
+  {
+    auto holder = testing::raw_tcp_port_holder();
+    local_port = testing::local_port(holder.get());
+  }
+  connect_options opts;
+  opts.local_addr = std::make_pair(std::string{"127.0.0.1"}, local_port);
+  auto client = value_of(open_connection(sys(), "127.0.0.1", srv.port(), opts)
+                           .get(io_wait));
+  EXPECT_EQ(value_of(client.writer.get_extra_info("sockname").get(io_wait)),
+            "127.0.0.1:" + std::to_string(local_port));
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(value_of(accepted->writer.get_extra_info("peername").get(io_wait)),
+            "127.0.0.1:" + std::to_string(local_port));
+  // A local address of another family than the target's cannot be used.
+  connect_options v6;
+  v6.local_addr = std::make_pair(std::string{"::1"}, uint16_t{0});
+  auto err = error_of(open_connection(sys(), "127.0.0.1", srv.port(), v6)
+                        .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::connect_failed) << describe(err);
 }
 
 } // namespace
