@@ -618,5 +618,37 @@ TYPED_TEST(Conformance, APeerThatAbortsLeavesTheBytesThatArrivedThenAnEnd) {
       << describe(closed.error());
 }
 
+// -- read semantics over the wire ----------------------------------------------------
+
+TYPED_TEST(Conformance, EveryReadBehavesAsAsyncioSaysOverTheWire) {
+  auto& a = this->a;
+  auto& b = this->b;
+  a.writer.write("line one\nab--cd\r\nexact");
+  EXPECT_EQ(value_of(b.reader.readline().get(io_wait)), "line one\n");
+  EXPECT_EQ(value_of(b.reader.readuntil("--").get(io_wait)), "ab--");
+  EXPECT_EQ(value_of(b.reader.readuntil(std::vector<bytes>{"\n", "\r\n"})
+                       .get(io_wait)),
+            "cd\r\n");
+  EXPECT_EQ(value_of(b.reader.readexactly(5).get(io_wait)), "exact");
+  // A read that waits is served when the bytes come, in pieces or not.
+  auto waiting = std::async(std::launch::async,
+                            [&] { return b.reader.readexactly(6).get(io_wait); });
+  std::this_thread::sleep_for(20ms);
+  a.writer.write("12");
+  std::this_thread::sleep_for(20ms);
+  a.writer.write("3456rest");
+  EXPECT_EQ(value_of(waiting.get()), "123456");
+  EXPECT_EQ(value_of(b.reader.read(2).get(io_wait)), "re");
+  // EOF: the partial, then "", and incomplete_read with what was left.
+  a.writer.write_eof();
+  auto err = error_of(b.reader.readexactly(10).get(io_wait));
+  auto ire = as_incomplete_read(err);
+  ASSERT_TRUE(ire) << describe(err);
+  EXPECT_EQ(ire->partial, "st");
+  EXPECT_EQ(ire->expected, 10u);
+  EXPECT_EQ(value_of(b.reader.readline().get(io_wait)), "");
+  EXPECT_TRUE(value_of(b.reader.at_eof().get(io_wait)));
+}
+
 } // namespace
 } // namespace actorstreams

@@ -281,6 +281,7 @@ TEST_F(Tls, PlaintextGarbageAndStalledHandshakesCostTheServerOnlyTheirSocket) {
   server_options opts;
   opts.ssl_handshake_timeout = 300ms;
   auto srv = listen(files->server(), opts);
+  auto fds_before = testing::open_fd_count();
   // A plaintext client, garbage for a ClientHello, and one that stalls.
   auto plain = testing::raw_tcp_connect(srv.port());
   auto garbage = testing::raw_tcp_connect(srv.port());
@@ -297,6 +298,13 @@ TEST_F(Tls, PlaintextGarbageAndStalledHandshakesCostTheServerOnlyTheirSocket) {
   }
   // None reached the handler, and a good client is served meanwhile.
   EXPECT_FALSE(slot->take(100ms));
+  // Nothing leaked: the server holds no more descriptors than before (the
+  // three test sockets are still open here, on our side).
+  auto deadline = std::chrono::steady_clock::now() + io_wait;
+  while (testing::open_fd_count() > fds_before + 3
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_LE(testing::open_fd_count(), fds_before + 3);
   auto client = value_of(connect(srv, trusting(*files)));
   client.writer.write("fine\n");
   auto accepted = slot->take();
