@@ -345,7 +345,7 @@ connection_actor spawn_connection(caf::actor_system& sys,
   // (in memory) or no transport at all: next to the caller, or anywhere.
   auto mod = io_module::try_of(sys);
   caf::actor_config cfg;
-  if (mod) {
+  if (mod && mod->has_io()) {
     auto where = transport ? transport->affinity() : net::transport::no_affinity;
     cfg.host = where != net::transport::no_affinity ? &mod->unit(where)
                                                     : &mod->pick_unit();

@@ -9,6 +9,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 #include <caf/settings.hpp>
 
@@ -69,6 +70,15 @@ void io_module::track(const caf::strong_actor_ptr& actor) {
 }
 
 void io_module::shutdown() {
+  request_shutdown();
+  if (runs_deterministically(sys_))
+    return;
+  std::unique_lock guard{tracker_->mtx};
+  tracker_->cv.wait_for(guard, std::chrono::seconds{5},
+                        [this] { return tracker_->actors.empty(); });
+}
+
+void io_module::request_shutdown() {
   std::vector<caf::strong_actor_ptr> live;
   {
     std::lock_guard guard{tracker_->mtx};
@@ -79,10 +89,6 @@ void io_module::shutdown() {
   }
   for (auto& actor : live)
     caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-  live.clear();
-  std::unique_lock guard{tracker_->mtx};
-  tracker_->cv.wait_for(guard, std::chrono::seconds{5},
-                        [this] { return tracker_->actors.empty(); });
 }
 
 caf::actor io_module::deadline_relay() {
@@ -105,6 +111,8 @@ void io_module::init(caf::actor_system_config& cfg) {
 }
 
 void io_module::start() {
+  if (threads_ == 0)
+    return; // no I/O at all (a deterministic runtime)
   io_.start(threads_);
   for (std::size_t i = 0; i < io_.size(); ++i)
     units_.push_back(std::make_unique<io_unit>(sys_, io_, i));
@@ -125,6 +133,11 @@ caf::actor_system::module::id_t io_module::id() const {
 
 void* io_module::subtype_ptr() {
   return this;
+}
+
+bool runs_deterministically(caf::actor_system& sys) noexcept {
+  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler())
+         != nullptr;
 }
 
 } // namespace actorstreams

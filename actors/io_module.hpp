@@ -38,6 +38,11 @@ public:
   /// The I/O threads.
   net::io_threads& io() noexcept { return io_; }
 
+  /// Whether there are I/O threads at all: none with `actorstreams.io-threads`
+  /// 0 (a deterministic runtime, streams/testing.hpp), where no socket can
+  /// be opened and every actor runs on CAF's scheduler.
+  bool has_io() const noexcept { return !units_.empty(); }
+
   /// The execution unit of I/O thread `index`.
   io_unit& unit(std::size_t index) { return *units_.at(index); }
 
@@ -49,8 +54,13 @@ public:
   void track(const caf::strong_actor_ptr& actor);
 
   /// Terminates every tracked actor and waits (at most a few seconds) until
-  /// they are gone. Idempotent.
+  /// they are gone (on the test coordinator, which runs only when told to,
+  /// it does not wait: the deterministic runtime delivers the exits).
+  /// Idempotent.
   void shutdown();
+
+  /// Sends every tracked actor an exit and returns at once. Idempotent.
+  void request_shutdown();
 
   /// The system's deadline relay (actors/deadline_relay.hpp), spawned on
   /// first use and tracked like every other actor of actorstreams.
@@ -78,5 +88,10 @@ private:
   std::mutex relay_mtx_;
   caf::actor relay_;
 };
+
+/// Whether `sys` runs on CAF's test coordinator (a deterministic runtime,
+/// streams/testing.hpp): nothing runs unless the test delivers it, so
+/// nothing may block waiting for an actor.
+bool runs_deterministically(caf::actor_system& sys) noexcept;
 
 } // namespace actorstreams

@@ -33,6 +33,25 @@ struct memory_link {
   std::mutex mtx;
   side sides[2];
   memory_options opts;
+  /// Operations of the first side so far (for its fault plan).
+  std::size_t reads = 0;
+  std::size_t writes = 0;
+  std::size_t closes = 0;
+
+  /// Whether the `count`th operation of a kind with plan `at` fails: then
+  /// the first side is lost with the planned error and its peer sees EOF.
+  bool inject(std::size_t& count, std::size_t at, const char* what) {
+    ++count;
+    if (at == 0 || count != at)
+      return false;
+    auto& peer = sides[1];
+    peer.inbox_eof = true;
+    fail(0, make_error(opts.faults.error,
+                       "injected fault: operation " + std::to_string(at)
+                         + " (" + what + ") of the memory pair's first end"));
+    pump(1);
+    return true;
+  }
 
   /// Hands side `to` what its credit allows, then EOF, then wakes its
   /// peer's drainers.
@@ -55,6 +74,8 @@ struct memory_link {
         piece = std::move(front);
         s.inbox.pop_front();
       }
+      if (to == 0 && inject(reads, opts.faults.read, "read"))
+        return;
       s.inbox_bytes -= piece.size();
       s.in_flight += piece.size();
       s.events->data_received(std::move(piece));
@@ -86,6 +107,8 @@ struct memory_link {
     auto& me = sides[who];
     auto& peer = sides[1 - who];
     if (me.closed)
+      return;
+    if (who == 0 && inject(closes, opts.faults.close, "close"))
       return;
     if (abort) {
       peer.inbox.clear();
@@ -124,6 +147,9 @@ public:
     auto& peer = link_->sides[peer_];
     if (me.closed || me.wrote_eof || data.empty())
       return peer.inbox_bytes;
+    if (me_ == 0 && link_->inject(link_->writes, link_->opts.faults.write,
+                                  "write"))
+      return 0;
     if (peer.closed) {
       link_->fail(me_, make_error(stream_errc::connection_reset,
                                   "Connection reset by peer (memory pair)"));

@@ -64,6 +64,8 @@ pending<connection> connect_with(caf::actor_system& sys,
     auto mod = io_module::try_of(sys);
     if (!mod)
       return missing_io_module();
+    if (!mod->has_io())
+      return no_io_threads();
     auto so = socket_options_of(opts, default_host);
     if (!so)
       return std::move(so.error());

@@ -17,6 +17,14 @@ inline caf::error missing_io_module() {
                     "create it from actorstreams::config");
 }
 
+/// The error of a socket on a system without I/O threads.
+inline caf::error no_io_threads() {
+  return make_error(stream_errc::not_supported,
+                    "this actor system has no I/O threads (a deterministic "
+                    "runtime): sockets cannot be opened here; use "
+                    "make_memory_pair");
+}
+
 /// The connection actor's part of `connect_options` or `server_options`.
 template <class Options>
 connection_options to_connection_options(const Options& opts) {

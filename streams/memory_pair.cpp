@@ -9,6 +9,7 @@ std::pair<connection, connection> make_memory_pair(caf::actor_system& sys,
                                                    memory_pair_options opts) {
   net::memory_options mopts;
   mopts.chunk = opts.chunk;
+  mopts.faults = opts.faults;
   auto [a, b] = net::make_memory_transports(mopts);
   connection_options copts;
   copts.limit = opts.limit;

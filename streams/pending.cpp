@@ -2,6 +2,8 @@
 
 #include <caf/sec.hpp>
 
+#include "actors/io_module.hpp"
+
 namespace actorstreams::detail {
 
 caf::error normalize(caf::error err) {
@@ -22,6 +24,15 @@ caf::error normalize(caf::error err) {
 caf::error already_awaited() {
   return make_error(stream_errc::invalid_argument,
                     "this pending was already awaited");
+}
+
+caf::error blocking_forbidden(const caf::actor& dest) {
+  if (!dest || !runs_deterministically(dest.home_system()))
+    return {};
+  return make_error(stream_errc::invalid_argument,
+                    "get() called in a deterministic runtime: nothing runs "
+                    "while it blocks, so it would wait forever; use "
+                    "deterministic_runtime::await(pending) instead");
 }
 
 } // namespace actorstreams::detail

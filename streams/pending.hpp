@@ -58,6 +58,11 @@ caf::error normalize(caf::error err);
 /// The error of a `pending` awaited twice.
 caf::error already_awaited();
 
+/// The error of `get()` on a system that runs on CAF's test coordinator
+/// (streams/testing.hpp), if `dest` lives on one: blocking there would wait
+/// forever, since nothing runs unless the test delivers it.
+caf::error blocking_forbidden(const caf::actor& dest);
+
 /// `co_await p.as_expected()`: the pending, awaited without throwing
 /// (streams/task.hpp awaits it).
 template <class T>
@@ -82,7 +87,8 @@ struct expected_awaitable {
 ///   threads (main, tests); inside an actor's handler it would block a
 ///   scheduler thread: use `then` there. In an actor on an I/O thread (a
 ///   pinned connection handler) it fails at once with invalid_argument
-///   instead of blocking that thread's sockets for good.
+///   instead of blocking that thread's sockets for good; so it does in a
+///   deterministic runtime (streams/testing.hpp: use its `await`).
 /// - `get(timeout)`: as `get()`, but gives up after `timeout` with
 ///   `stream_errc::timeout`. For reads (and connects) the connection actor
 ///   enforces the deadline itself, so a read that times out consumes
@@ -258,6 +264,8 @@ private:
                         "thread (a connection handler): it would block its "
                         "own sockets; use then(self, ...) or run the handler "
                         "on the scheduler (server_options::pin_handlers)");
+    if (auto err = detail::blocking_forbidden(dest_))
+      return err;
     // Outlives the scoped actor and any actor that release() spawns.
     thread_logger_guard unpin;
     auto req = release(deadline);

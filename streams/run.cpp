@@ -7,6 +7,8 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
+#include "actors/io_module.hpp"
+
 namespace actorstreams::detail {
 
 namespace {
@@ -61,7 +63,14 @@ void report_handler_exception(const connection_actor& conn,
   caf::anon_send(conn, close_atom_v);
 }
 
-void check_not_on_io_thread(const char* what) {
+void check_can_block(caf::actor_system& sys, const char* what) {
+  if (runs_deterministically(sys))
+    throw stream_error(make_error(
+      stream_errc::invalid_argument,
+      std::string{what}
+        + " called in a deterministic runtime: nothing runs while it "
+          "blocks; spawn_task the task and await what it answers with "
+          "deterministic_runtime::await"));
   if (io_unit::current() != nullptr)
     throw stream_error(make_error(
       stream_errc::invalid_argument,

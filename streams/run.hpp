@@ -177,8 +177,9 @@ task<void> run_root(task<T> t, std::shared_ptr<run_result<T>> result) {
   }
 }
 
-/// `run` blocks: never on an I/O thread (it would block its own sockets).
-void check_not_on_io_thread(const char* what);
+/// `run` blocks: never on an I/O thread (it would block its own sockets),
+/// nor in a deterministic runtime (nothing would run while it waits).
+void check_can_block(caf::actor_system& sys, const char* what);
 
 /// How spawn_task keeps an argument: `caf::actor_system` by reference (it
 /// cannot be copied), everything else by value.
@@ -213,7 +214,7 @@ task<void> serve_client(Fn fn, connection_actor conn) {
 /// shuts down first, it throws `stream_error` (`cancelled`).
 template <class T>
 T run(caf::actor_system& sys, task<T> t) {
-  detail::check_not_on_io_thread("run()");
+  detail::check_can_block(sys, "run()");
   auto result = std::make_shared<detail::run_result<T>>();
   auto make = [t = std::move(t), result,
                guard = detail::run_guard<T>{result}]() mutable {

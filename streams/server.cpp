@@ -68,6 +68,8 @@ pending<server> start_server_impl(caf::actor_system& sys,
     auto mod = io_module::try_of(sys);
     if (!mod)
       return missing_io_module();
+    if (!mod->has_io())
+      return no_io_threads();
     if (opts.ssl && opts.ssl.role() != tls_context::side::server)
       return make_error(stream_errc::invalid_argument,
                         "server_options::ssl needs a server context "

@@ -66,6 +66,13 @@ caf::error error_of(caf::expected<T> x) {
   return std::move(x.error());
 }
 
+/// The success of a `pending<void>` result, or a failure that shows why not.
+inline ::testing::AssertionResult succeeded(const caf::expected<void>& x) {
+  if (x)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << describe(x.error());
+}
+
 /// The stream_errc of `err` (or a test failure if it has none).
 inline stream_errc code_of(const caf::error& err) {
   auto code = as_stream_errc(err);

@@ -21,12 +21,7 @@ using testing::message_of;
 using testing::pattern;
 using testing::value_of;
 
-/// The success of a `pending<void>` result, or a failure that shows why not.
-::testing::AssertionResult succeeded(const caf::expected<void>& x) {
-  if (x)
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << describe(x.error());
-}
+using testing::succeeded;
 
 class MemoryPair : public testing::runtime_test {};
 

@@ -585,8 +585,9 @@ TYPED_TEST(Conformance, ExtraInfoNamesBothEndsAndUnknownNamesFail) {
   auto a_sock = a.writer.get_extra_info("sockname").get(io_wait);
   auto b_peer = b.writer.get_extra_info("peername").get(io_wait);
   // Memory pairs have no addresses; sockets agree on theirs.
-  if (a_sock && b_peer)
+  if (a_sock && b_peer) {
     EXPECT_EQ(*a_sock, *b_peer);
+  }
   auto err = error_of(a.writer.get_extra_info("no such thing").get(io_wait));
   EXPECT_EQ(code_of(err), stream_errc::invalid_argument);
 }
@@ -613,9 +614,10 @@ TYPED_TEST(Conformance, APeerThatAbortsLeavesTheBytesThatArrivedThenAnEnd) {
   // the reset as its reason, or cleanly) instead of waiting for ever.
   b.writer.close();
   auto closed = b.writer.wait_closed().get(io_wait);
-  if (!closed)
+  if (!closed) {
     EXPECT_EQ(code_of(closed.error()), stream_errc::connection_reset)
       << describe(closed.error());
+  }
 }
 
 // -- read semantics over the wire ----------------------------------------------------
