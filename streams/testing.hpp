@@ -38,6 +38,34 @@ class test_coordinator;
 
 namespace actorstreams::testing {
 
+/// The reply to a request that `deterministic_runtime::start` sent: empty
+/// until the system delivers it (`run`, `step`, `advance_time`, an await).
+template <class T>
+class reply {
+public:
+  reply() : slot_(std::make_shared<std::optional<caf::expected<T>>>()) {
+    // nop
+  }
+
+  /// Whether the reply has come.
+  bool ready() const noexcept { return slot_->has_value(); }
+
+  /// The reply (once), or an error if it has not come yet.
+  caf::expected<T> take() {
+    if (!ready())
+      return make_error(stream_errc::timeout,
+                        "no reply yet: run the deterministic runtime first");
+    auto result = std::move(**slot_);
+    slot_->reset();
+    return result;
+  }
+
+private:
+  friend class deterministic_runtime;
+
+  std::shared_ptr<std::optional<caf::expected<T>>> slot_;
+};
+
 /// An actor system whose every actor (connection actors, your handler
 /// actors and tasks, the deadline machinery) runs on CAF 0.17's test
 /// coordinator: no scheduler threads, no I/O threads, virtual time, one
@@ -82,6 +110,25 @@ public:
   /// The virtual clock's current time.
   caf::actor_clock::time_point now() const;
 
+  /// Sends `p` from an actor of its own and returns at once: several
+  /// requests can wait at the same time (FIFO tests), their replies come as
+  /// the system runs. Nothing is delivered yet.
+  template <class T>
+  reply<T> start(pending<T> p) {
+    reply<T> result;
+    auto request = std::make_shared<pending<T>>(std::move(p));
+    send_from_helper([request, out = result.slot_](caf::event_based_actor* helper) {
+      auto on_error = [out](caf::error err) { out->emplace(std::move(err)); };
+      if constexpr (std::is_void_v<T>)
+        request->then(helper, [out] { out->emplace(); }, on_error);
+      else
+        request->then(
+          helper, [out](T value) { out->emplace(std::move(value)); },
+          on_error);
+    });
+    return result;
+  }
+
   /// Sends `p` and runs the system until its reply: the value, or its
   /// error; an error (timeout) if the system went idle with no reply.
   template <class T>
@@ -120,25 +167,15 @@ private:
   template <class T>
   caf::expected<T> await_impl(pending<T> p,
                               std::optional<caf::timespan> timeout) {
-    auto out = std::make_shared<std::optional<caf::expected<T>>>();
-    auto request = std::make_shared<pending<T>>(std::move(p));
-    send_from_helper([request, out](caf::event_based_actor* helper) {
-      auto on_error = [out](caf::error err) { out->emplace(std::move(err)); };
-      if constexpr (std::is_void_v<T>)
-        request->then(helper, [out] { out->emplace(); }, on_error);
-      else
-        request->then(
-          helper, [out](T value) { out->emplace(std::move(value)); },
-          on_error);
-    });
+    auto answer = start(std::move(p));
     // Where the receiver enforces the deadline, its answer comes then; the
     // requester's own timeout, receiver_grace later, is the backstop.
-    run_until([out] { return out->has_value(); },
+    run_until([&answer] { return answer.ready(); },
               timeout ? std::optional{*timeout + pending<T>::receiver_grace}
                       : std::nullopt);
-    if (!out->has_value())
+    if (!answer.ready())
       return went_idle("the reply");
-    return std::move(**out);
+    return answer.take();
   }
 
   template <class T>

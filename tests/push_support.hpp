@@ -5,10 +5,14 @@
 // or until the end, granting credit as a real subscriber would.
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 
 #include "test_support.hpp"
 
@@ -146,6 +150,71 @@ private:
   }
 
   caf::scoped_actor self_;
+};
+
+/// A subscriber for a deterministic runtime (streams/testing.hpp): an
+/// event-based actor that keeps what it receives. After `rt.run()` has run
+/// the system dry, `take()` is exactly what arrived: "nothing more came" is
+/// a fact, not a quiet period.
+class recording_subscriber {
+public:
+  explicit recording_subscriber(caf::actor_system& sys)
+    : events_(std::make_shared<std::vector<push_event>>()) {
+    hdl_ = sys.spawn(
+      [](caf::event_based_actor*,
+         std::shared_ptr<std::vector<push_event>> out) -> caf::behavior {
+        return {
+          [out](frame_atom, const connection_actor&, bytes& frame) {
+            out->push_back({push_event::kind::frame, std::move(frame), {}, 1});
+          },
+          [out](frame_atom, const connection_actor&,
+                std::vector<bytes>& frames) {
+            push_event batch{push_event::kind::frame, {}, {}, frames.size()};
+            for (auto& f : frames)
+              batch.data += f;
+            out->push_back(std::move(batch));
+          },
+          [out](frame_atom, const connection_actor&, caf::error& err) {
+            out->push_back(
+              {push_event::kind::error_frame, {}, std::move(err), 1});
+          },
+          [out](stream_end_atom, const connection_actor&, caf::error& err) {
+            out->push_back({push_event::kind::end, {}, std::move(err), 0});
+          },
+        };
+      },
+      events_);
+  }
+
+  ~recording_subscriber() {
+    caf::anon_send_exit(hdl_, caf::exit_reason::user_shutdown);
+  }
+
+  caf::actor handle() const { return hdl_; }
+
+  /// What arrived since the last take, in order.
+  std::vector<push_event> take() {
+    std::vector<push_event> result;
+    result.swap(*events_);
+    return result;
+  }
+
+  /// The frames of what arrived since the last take (a test failure for
+  /// anything else).
+  std::vector<bytes> take_frames() {
+    std::vector<bytes> frames;
+    for (auto& ev : take()) {
+      if (ev.what == push_event::kind::frame)
+        frames.push_back(std::move(ev.data));
+      else
+        ADD_FAILURE() << "expected frames only, got " << ev;
+    }
+    return frames;
+  }
+
+private:
+  std::shared_ptr<std::vector<push_event>> events_;
+  caf::actor hdl_;
 };
 
 /// The frames among `events` (error frames and the end left out).

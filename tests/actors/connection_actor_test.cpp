@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "streams/memory_pair.hpp"
+#include "streams/testing.hpp"
 #include "test_support.hpp"
 
 namespace actorstreams {
@@ -70,6 +71,21 @@ protected:
     return self->request(r.handle(), bound, read_atom_v,
                          read_request{op, n, std::move(separators)},
                          no_deadline);
+  }
+};
+
+/// The same actor on the test kit's deterministic runtime: deadlines are
+/// virtual (30 s of them take no real time) and what waits behind what is
+/// exact, not a matter of timing.
+class ConnectionActorVirtualTime : public ::testing::Test {
+protected:
+  testing::deterministic_runtime rt;
+
+  caf::actor_system& sys() { return rt.system(); }
+
+  bytes rest_of(const stream_reader& r) {
+    r.feed_eof();
+    return value_of(rt.await(r.read()), "rest_of");
   }
 };
 
@@ -595,15 +611,15 @@ TEST_F(ConnectionActor, SetExceptionFailsEveryWaitingReader) {
   EXPECT_EQ(errc_of(reply_of(second)), stream_errc::connection_reset);
 }
 
-TEST_F(ConnectionActor, SetExceptionAfterAWaiterGaveUpIsHarmless) {
+TEST_F(ConnectionActorVirtualTime, SetExceptionAfterAWaiterGaveUpIsHarmless) {
   // CPython 42, with a timeout in place of cancellation.
   auto r = make_stream_reader(sys());
-  EXPECT_EQ(errc_of(r.readline().get(50ms)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.readline(), 30s)), stream_errc::timeout);
   r.set_exception(make_error(stream_errc::connection_reset, "message"));
-  auto stored = value_of(r.exception().get(bound));
+  auto stored = value_of(rt.await(r.exception()));
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(message_of(*stored), "message");
-  EXPECT_EQ(errc_of(r.readline().get(bound)), stream_errc::connection_reset);
+  EXPECT_EQ(errc_of(rt.await(r.readline())), stream_errc::connection_reset);
 }
 
 // -- FIFO ---------------------------------------------------------------------
@@ -651,14 +667,27 @@ TEST_F(ConnectionActor, ARequestServableFromTheBufferWaitsBehindAWaitingOne) {
   EXPECT_EQ(value_of(reply_of(second)), "k");
 }
 
-TEST_F(ConnectionActor, ASecondWaitingReaderIsQueuedNotAnError) {
+TEST_F(ConnectionActorVirtualTime, ASecondWaitingReaderIsQueuedNotAnError) {
+  auto r = make_stream_reader(sys());
+  auto first = rt.start(r.readline());
+  auto second = rt.start(r.readline());
+  rt.run();
+  // Both wait; neither is refused (asyncio raises RuntimeError).
+  EXPECT_FALSE(first.ready());
+  EXPECT_FALSE(second.ready());
+  r.feed_data("one\ntwo\n");
+  rt.run();
+  EXPECT_EQ(value_of(first.take()), "one\n");
+  EXPECT_EQ(value_of(second.take()), "two\n");
+}
+
+TEST_F(ConnectionActor, TwoThreadsWaitingOnOneReaderAreBothServed) {
+  // The same on the threaded runtime, from two threads at once.
   auto r = make_stream_reader(sys());
   std::optional<caf::expected<bytes>> first;
   std::optional<caf::expected<bytes>> second;
   std::thread t1{[&] { first.emplace(r.readline().get(bound)); }};
   std::thread t2{[&] { second.emplace(r.readline().get(bound)); }};
-  // Both may already wait; neither is refused (asyncio raises RuntimeError).
-  std::this_thread::sleep_for(20ms);
   r.feed_data("one\ntwo\n");
   t1.join();
   t2.join();
@@ -671,43 +700,54 @@ TEST_F(ConnectionActor, ASecondWaitingReaderIsQueuedNotAnError) {
 
 // -- timeouts and laziness ----------------------------------------------------
 
-TEST_F(ConnectionActor, ATimedOutReadexactlyConsumesNothing) {
+TEST_F(ConnectionActorVirtualTime, ATimedOutReadexactlyConsumesNothing) {
   auto r = make_stream_reader(sys());
   r.feed_data("01234");
-  auto err = error_of(r.readexactly(10).get(50ms));
+  auto start = rt.now();
+  auto err = error_of(rt.await(r.readexactly(10), 30s));
   EXPECT_EQ(code_of(err), stream_errc::timeout);
+  EXPECT_EQ(rt.now() - start, caf::timespan{30s});
   r.feed_data("56789");
-  EXPECT_EQ(value_of(r.readexactly(10).get(bound)), "0123456789");
+  EXPECT_EQ(value_of(rt.await(r.readexactly(10))), "0123456789");
 }
 
-TEST_F(ConnectionActor, ATimedOutReadlineConsumesNothing) {
+TEST_F(ConnectionActorVirtualTime, ATimedOutReadlineConsumesNothing) {
   auto r = make_stream_reader(sys());
   r.feed_data("hello ");
-  EXPECT_EQ(errc_of(r.readline().get(50ms)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.readline(), 30s)), stream_errc::timeout);
   r.feed_data("world\n");
-  EXPECT_EQ(value_of(r.readline().get(bound)), "hello world\n");
+  EXPECT_EQ(value_of(rt.await(r.readline())), "hello world\n");
 }
 
-TEST_F(ConnectionActor, ATimedOutReaduntilConsumesNothing) {
+TEST_F(ConnectionActorVirtualTime, ATimedOutReaduntilConsumesNothing) {
   auto r = make_stream_reader(sys());
   r.feed_data("key=va");
-  EXPECT_EQ(errc_of(r.readuntil(";;").get(50ms)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.readuntil(";;"), 30s)), stream_errc::timeout);
   r.feed_data("lue;");
-  EXPECT_EQ(errc_of(r.readuntil(";;").get(50ms)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.readuntil(";;"), 30s)), stream_errc::timeout);
   r.feed_data(";rest");
-  EXPECT_EQ(value_of(r.readuntil(";;").get(bound)), "key=value;;");
+  EXPECT_EQ(value_of(rt.await(r.readuntil(";;"))), "key=value;;");
   EXPECT_EQ(rest_of(r), "rest");
 }
 
-TEST_F(ConnectionActor, ATimedOutReadConsumesNothing) {
+TEST_F(ConnectionActorVirtualTime, ATimedOutReadConsumesNothing) {
   auto r = make_stream_reader(sys());
-  EXPECT_EQ(errc_of(r.read(5).get(50ms)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.read(5), 30s)), stream_errc::timeout);
   r.feed_data("abc");
-  EXPECT_EQ(errc_of(r.read(-1).get(50ms)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.read(-1), 30s)), stream_errc::timeout);
   r.feed_data("defgh");
-  EXPECT_EQ(value_of(r.read(5).get(bound)), "abcde");
+  EXPECT_EQ(value_of(rt.await(r.read(5))), "abcde");
   r.feed_eof();
-  EXPECT_EQ(value_of(r.read(-1).get(bound)), "fgh");
+  EXPECT_EQ(value_of(rt.await(r.read(-1))), "fgh");
+}
+
+TEST_F(ConnectionActor, ATimedOutReadConsumesNothingInRealTimeToo) {
+  // The threaded runtime's clock and deadline relay: one real deadline.
+  auto r = make_stream_reader(sys());
+  r.feed_data("01234");
+  EXPECT_EQ(errc_of(r.readexactly(10).get(50ms)), stream_errc::timeout);
+  r.feed_data("56789");
+  EXPECT_EQ(value_of(r.readexactly(10).get(bound)), "0123456789");
 }
 
 TEST_F(ConnectionActor, AZeroTimeoutStillServesBufferedData) {
@@ -721,31 +761,39 @@ TEST_F(ConnectionActor, AZeroTimeoutStillServesBufferedData) {
   EXPECT_EQ(value_of(r.read(1).get(0ms)), "d");
 }
 
-TEST_F(ConnectionActor, ATimedOutRequestBehindAnotherKeepsTheOrder) {
+TEST_F(ConnectionActorVirtualTime, ATimedOutRequestBehindAnotherKeepsTheOrder) {
   auto r = make_stream_reader(sys());
   r.feed_data("abc");
-  auto first = send_read(r, read_op::readexactly, 10);
-  // Queued behind `first`, the readline could be served ("abc" has no
-  // newline, but read(2) could): it times out without taking anything.
-  EXPECT_EQ(errc_of(r.read(2).get(50ms)), stream_errc::timeout);
-  EXPECT_EQ(errc_of(r.readline().get(50ms)), stream_errc::timeout);
+  auto first = rt.start(r.readexactly(10));
+  // Queued behind `first`, the read(2) could be served from "abc": it times
+  // out without taking anything, and so does the readline.
+  EXPECT_EQ(errc_of(rt.await(r.read(2), 30s)), stream_errc::timeout);
+  EXPECT_EQ(errc_of(rt.await(r.readline(), 30s)), stream_errc::timeout);
+  EXPECT_FALSE(first.ready());
   r.feed_data("defghij\nk\n");
-  EXPECT_EQ(value_of(reply_of(first)), "abcdefghij");
-  EXPECT_EQ(value_of(r.readline().get(bound)), "\n");
+  rt.run();
+  EXPECT_EQ(value_of(first.take()), "abcdefghij");
+  EXPECT_EQ(value_of(rt.await(r.readline())), "\n");
   EXPECT_EQ(rest_of(r), "k\n");
 }
 
-TEST_F(ConnectionActor, AWaiterBehindATimedOutOneIsServedWhenItsTurnComes) {
+TEST_F(ConnectionActorVirtualTime, AWaiterBehindATimedOutOneIsServedWhenItsTurnComes) {
   auto r = make_stream_reader(sys());
   r.feed_data("ab");
   // The first waiter has a deadline; the one behind it does not.
-  auto first = self->request(r.handle(), bound, read_atom_v,
-                             read_request{read_op::readexactly, 5, {}},
-                             caf::timespan{50ms});
-  auto second = send_read(r, read_op::read, 10);
-  EXPECT_EQ(errc_of(reply_of(first)), stream_errc::timeout);
+  auto first = rt.start(r.readexactly(5).with_timeout(30s));
+  auto second = rt.start(r.read(10));
+  rt.run();
+  EXPECT_FALSE(first.ready());
+  EXPECT_FALSE(second.ready()) << "served before its turn";
+  EXPECT_EQ(rt.advance_time(29s), 0u);
+  rt.run();
+  EXPECT_FALSE(first.ready());
+  EXPECT_GE(rt.advance_time(1s), 1u);
+  rt.run();
+  EXPECT_EQ(errc_of(first.take()), stream_errc::timeout);
   // With the first one gone, the second is served from the buffer at once.
-  EXPECT_EQ(value_of(reply_of(second)), "ab");
+  EXPECT_EQ(value_of(second.take()), "ab");
 }
 
 TEST_F(ConnectionActor, APendingDroppedUnawaitedConsumesNothing) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "streams/testing.hpp"
 #include "test_support.hpp"
 
 namespace actorstreams {
@@ -24,6 +25,34 @@ using testing::value_of;
 using testing::succeeded;
 
 class MemoryPair : public testing::runtime_test {};
+
+/// Flow-control cases on the test kit's deterministic runtime: "the drain
+/// waits" is a virtual 30 s deadline, exact and taking no real time.
+class MemoryPairVirtualTime : public ::testing::Test {
+protected:
+  testing::deterministic_runtime rt;
+
+  caf::actor_system& sys() { return rt.system(); }
+
+  /// Writes more than `peer` takes before it pauses (it does not read), in
+  /// 16 KiB pieces; returns what was written once the writer is paused.
+  bytes fill_until_paused(const connection& writer_side,
+                          std::size_t extra_pieces = 8) {
+    constexpr std::size_t piece = 16 * 1024;
+    bytes sent;
+    while (sent.size() < default_write_high_water + 2 * default_limit
+                           + net::default_read_window
+                           + extra_pieces * piece) {
+      auto chunk = pattern(piece, static_cast<unsigned>(sent.size() / piece));
+      sent += chunk;
+      writer_side.writer.write(std::move(chunk));
+    }
+    // drain() waiting proves the peer stopped taking bytes: some are queued.
+    auto err = error_of(rt.await(writer_side.writer.drain(), 30s));
+    EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+    return sent;
+  }
+};
 
 // -- bytes --------------------------------------------------------------------
 
@@ -154,68 +183,41 @@ TEST_F(MemoryPair, WriteEofTwiceIsHarmless) {
 
 // -- close --------------------------------------------------------------------
 
-TEST_F(MemoryPair, CloseGivesThePeerEofAfterAllData) {
+TEST_F(MemoryPairVirtualTime, CloseGivesThePeerEofAfterAllData) {
   auto [a, b] = make_memory_pair(sys());
   // More than the peer takes before it pauses, so that part of it is still
   // queued in the transport when close() comes: close must flush it.
-  constexpr std::size_t piece = 16 * 1024;
-  bytes sent = "head:";
-  a.writer.write(sent);
-  while (sent.size() < 2 * default_limit + net::default_read_window
-                         + 8 * piece) {
-    auto chunk = pattern(piece, static_cast<unsigned>(sent.size() / piece));
-    sent += chunk;
-    a.writer.write(std::move(chunk));
-  }
-  // The writer is paused: the peer stopped taking bytes, some are queued.
-  EXPECT_EQ(code_of(error_of(a.writer.drain().get(200ms))),
-            stream_errc::timeout);
+  a.writer.write("head:");
+  auto sent = "head:" + fill_until_paused(a);
   a.writer.close();
-  auto got = value_of(b.reader.read().get(bound));
+  auto got = value_of(rt.await(b.reader.read()));
   EXPECT_EQ(got.size(), sent.size());
   EXPECT_TRUE(got == sent) << "the bytes differ";
-  EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
+  EXPECT_TRUE(value_of(rt.await(b.reader.at_eof())));
 }
 
-/// Writes more than `peer` takes before it pauses (it does not read), in
-/// 16 KiB pieces; returns what was written once the writer is paused.
-bytes fill_until_paused(const connection& writer_side) {
-  constexpr std::size_t piece = 16 * 1024;
-  bytes sent;
-  while (sent.size() < default_write_high_water + 2 * default_limit
-                         + net::default_read_window + 8 * piece) {
-    auto chunk = pattern(piece, static_cast<unsigned>(sent.size() / piece));
-    sent += chunk;
-    writer_side.writer.write(std::move(chunk));
-  }
-  // drain() waiting proves the peer stopped taking bytes: some are queued.
-  auto err = error_of(writer_side.writer.drain().get(200ms));
-  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
-  return sent;
-}
-
-TEST_F(MemoryPair, ClosingWithIncomingDataQueuedResetsThePeer) {
+TEST_F(MemoryPairVirtualTime, ClosingWithIncomingDataQueuedResetsThePeer) {
   // As a TCP close with unread data sends RST.
   auto [a, b] = make_memory_pair(sys());
   fill_until_paused(b);
   a.writer.close();
-  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
-  auto err = error_of(b.writer.wait_closed().get(bound));
+  EXPECT_TRUE(succeeded(rt.await(a.writer.wait_closed())));
+  auto err = error_of(rt.await(b.writer.wait_closed()));
   EXPECT_EQ(code_of(err), stream_errc::connection_reset);
-  EXPECT_EQ(code_of(error_of(b.writer.drain().get(bound))),
+  EXPECT_EQ(code_of(error_of(rt.await(b.writer.drain()))),
             stream_errc::connection_reset);
-  EXPECT_TRUE(value_of(b.writer.is_closing().get(bound)));
+  EXPECT_TRUE(value_of(rt.await(b.writer.is_closing())));
 }
 
-TEST_F(MemoryPair, AbortDropsWhatThePeerHasNotTaken) {
+TEST_F(MemoryPairVirtualTime, AbortDropsWhatThePeerHasNotTaken) {
   auto [a, b] = make_memory_pair(sys());
   auto sent = fill_until_paused(a);
   caf::anon_send(a.writer.handle(), abort_atom_v);
-  EXPECT_TRUE(succeeded(a.writer.wait_closed().get(bound)));
-  auto got = value_of(b.reader.read().get(bound));
+  EXPECT_TRUE(succeeded(rt.await(a.writer.wait_closed())));
+  auto got = value_of(rt.await(b.reader.read()));
   EXPECT_LT(got.size(), sent.size());
   EXPECT_TRUE(got == sent.substr(0, got.size())) << "not a prefix";
-  EXPECT_TRUE(value_of(b.reader.at_eof().get(bound)));
+  EXPECT_TRUE(value_of(rt.await(b.reader.at_eof())));
 }
 
 TEST_F(MemoryPair, CloseIsIdempotent) {
@@ -328,28 +330,18 @@ TEST_F(MemoryPair, AWaitingWaitClosedIsAnsweredByClose) {
 
 // -- flow control -------------------------------------------------------------
 
-TEST_F(MemoryPair, DrainWaitsForAPeerThatDoesNotReadAndResumesWhenItDoes) {
+TEST_F(MemoryPairVirtualTime,
+       DrainWaitsForAPeerThatDoesNotReadAndResumesWhenItDoes) {
   auto [a, b] = make_memory_pair(sys());
   // More than fits in every buffer on the way: the high-water mark (64 KiB),
   // the peer's read buffer up to its pause threshold (2 x limit) and the
   // read credit in flight (the read window).
-  constexpr std::size_t piece = 16 * 1024;
-  constexpr std::size_t total
-    = default_write_high_water + 2 * default_limit + net::default_read_window
-      + 12 * piece;
-  bytes sent;
-  for (std::size_t i = 0; sent.size() < total; ++i) {
-    auto chunk = pattern(piece, static_cast<unsigned>(i * 7));
-    sent += chunk;
-    a.writer.write(std::move(chunk));
-  }
-  auto err = error_of(a.writer.drain().get(200ms));
-  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+  auto sent = fill_until_paused(a, 12);
   auto got = value_of(
-    b.reader.readexactly(static_cast<int64_t>(sent.size())).get(bound));
+    rt.await(b.reader.readexactly(static_cast<int64_t>(sent.size()))));
   EXPECT_EQ(got.size(), sent.size());
   EXPECT_TRUE(got == sent) << "the bytes differ";
-  EXPECT_TRUE(succeeded(a.writer.drain().get(bound)));
+  EXPECT_TRUE(succeeded(rt.await(a.writer.drain())));
 }
 
 TEST_F(MemoryPair, DrainRepliesAtOnceBelowTheHighWaterMark) {
@@ -362,35 +354,22 @@ TEST_F(MemoryPair, DrainRepliesAtOnceBelowTheHighWaterMark) {
             pattern(default_write_high_water));
 }
 
-TEST_F(MemoryPair, SeveralDrainersAllResume) {
+TEST_F(MemoryPairVirtualTime, SeveralDrainersAllResume) {
   auto [a, b] = make_memory_pair(sys());
-  constexpr std::size_t piece = 16 * 1024;
-  bytes big;
-  while (big.size() < default_write_high_water + 2 * default_limit
-                        + net::default_read_window + 16 * piece) {
-    auto chunk = pattern(piece, static_cast<unsigned>(big.size() / piece));
-    big += chunk;
-    a.writer.write(std::move(chunk));
-  }
-  // The writer is paused ...
-  EXPECT_EQ(code_of(error_of(a.writer.drain().get(200ms))),
-            stream_errc::timeout);
-  // ... so these three wait, and all of them resume.
-  caf::scoped_actor self{sys(), true};
-  std::vector<decltype(self->request(a.writer.handle(), bound,
-                                     drain_atom_v))>
-    drains;
+  auto big = fill_until_paused(a, 16);
+  // The writer is paused, so these three wait, and all of them resume.
+  std::vector<testing::reply<void>> drains;
   for (int i = 0; i < 3; ++i)
-    drains.push_back(self->request(a.writer.handle(), bound, drain_atom_v));
-  EXPECT_EQ(value_of(b.reader.readexactly(static_cast<int64_t>(big.size()))
-                       .get(bound)),
+    drains.push_back(rt.start(a.writer.drain()));
+  rt.run();
+  for (auto& d : drains)
+    EXPECT_FALSE(d.ready());
+  EXPECT_EQ(value_of(rt.await(
+              b.reader.readexactly(static_cast<int64_t>(big.size())))),
             big);
-  for (auto& d : drains) {
-    bool replied = false;
-    d.receive([&] { replied = true; },
-              [&](caf::error& e) { ADD_FAILURE() << describe(e); });
-    EXPECT_TRUE(replied);
-  }
+  rt.run();
+  for (auto& d : drains)
+    EXPECT_TRUE(succeeded(d.take()));
 }
 
 TEST_F(MemoryPair, ReadexactlyBeyondThePauseThresholdResumesTheTransport) {
