@@ -11,7 +11,7 @@ CMAKE_FLAGS ?=
 # Debian packages the build, the tests and the demos need (libssl-dev: TLS;
 # openssl: the tests' and the demo's throwaway certificates).
 PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
-            libbenchmark-dev python3 openssl
+            libgmock-dev libbenchmark-dev python3 openssl
 
 .PHONY: all deps build test demo bench clean
 

@@ -2,11 +2,14 @@
 
 // http_headers: the protocol code of print_http_headers (both styles): its
 // command line, the URL split as urllib.parse.urlsplit would, the HEAD
-// request, and each response line decoded as asyncio's example does.
+// request, each response line decoded as asyncio's example does, and the
+// whole conversation (tests/demos/demo_protocol_test.cpp drives it with the
+// test kit's scripted peer).
 
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -193,6 +196,31 @@ inline std::string decode_and_rstrip(std::string_view line) {
     }
   }
   return out;
+}
+
+/// The example's conversation once connected: sends the HEAD request,
+/// hands each response line, decoded and stripped, to `print` (empty ones
+/// skipped) until EOF, then closes. Each step gives up after
+/// `step_timeout` (a stream_error `timeout`, as asyncio.wait_for would).
+inline actorstreams::task<void>
+exchange_head(actorstreams::stream_reader reader,
+              actorstreams::stream_writer writer, url_parts url,
+              std::function<void(const std::string&)> print,
+              caf::timespan step_timeout) {
+  writer.write(head_request(url));
+  co_await writer.drain().with_timeout(step_timeout);
+
+  for (;;) {
+    auto line = co_await reader.readline().with_timeout(step_timeout);
+    if (line.empty())
+      break; // EOF
+    if (auto text = decode_and_rstrip(line); !text.empty())
+      print(text);
+  }
+
+  // Ignore the body, close the socket
+  writer.close();
+  co_await writer.wait_closed().with_timeout(step_timeout);
 }
 
 } // namespace demos

@@ -33,20 +33,12 @@ as::task<void> print_http_headers(caf::actor_system& sys,
                                                        opts)
                             .with_timeout(step_timeout);
 
-  writer.write(demos::head_request(url));
-  co_await writer.drain().with_timeout(step_timeout);
-
-  for (;;) {
-    auto line = co_await reader.readline().with_timeout(step_timeout);
-    if (line.empty())
-      break; // EOF
-    if (auto text = demos::decode_and_rstrip(line); !text.empty())
+  co_await demos::exchange_head(
+    reader, writer, url,
+    [](const std::string& text) {
       std::cout << "HTTP header> " << text << std::endl;
-  }
-
-  // Ignore the body, close the socket
-  writer.close();
-  co_await writer.wait_closed().with_timeout(step_timeout);
+    },
+    step_timeout);
 }
 
 } // namespace

@@ -5,6 +5,9 @@
 // actor-style version, with the same flags and output, is
 // tcp_echo_server_actor.cpp; docs/coroutines.md shows both beside asyncio's.
 //
+// The handler, `demos::handle_echo`, is in echo_handlers.hpp
+// (tests/demos/demo_protocol_test.cpp tests it with the test kit).
+//
 // Run:   tcp_echo_server [--host 127.0.0.1] [--port 8888]
 //        (--port 0 picks a free port; the first line shows the real one)
 // Try:   tcp_echo_client --port 8888 --message 'Hello World!'
@@ -17,6 +20,7 @@
 #include <string>
 
 #include "demo_args.hpp"
+#include "echo_handlers.hpp"
 #include "print_line.hpp"
 #include "py_repr.hpp"
 #include "stop_signals.hpp"
@@ -25,27 +29,10 @@ namespace as = actorstreams;
 
 namespace {
 
-/// One task per client: read up to 100 bytes, echo them, close. An error
-/// escaping it is reported once with the peer and closes the connection.
-as::task<void> handle_echo(as::stream_reader reader, as::stream_writer writer) {
-  auto data = co_await reader.read(100);
-  auto message = demos::py_repr(data);
-  auto addr = co_await writer.get_extra_info("peername");
-
-  demos::print_line("Received " + message + " from " + demos::py_repr(addr));
-  demos::print_line("Send: " + message);
-  writer.write(data);
-  co_await writer.drain();
-
-  demos::print_line("Close the client socket");
-  writer.close();
-  co_await writer.wait_closed();
-}
-
 /// asyncio's `main()` up to serve_forever: the server, once it listens.
 as::task<as::server> start(caf::actor_system& sys, std::string host,
                            uint16_t port) {
-  auto server = co_await as::start_server(sys, handle_echo, host, port);
+  auto server = co_await as::start_server(sys, demos::handle_echo, host, port);
   demos::print_line("Serving on " + demos::join_addresses(server.addresses()));
   co_return server;
 }

@@ -6,6 +6,8 @@
 // so that nothing blocks inside an actor, and a clean shutdown on
 // SIGINT/SIGTERM.
 //
+// The handler, `demos::handle_echo_actor`, is in echo_handlers.hpp.
+//
 // Run:   tcp_echo_server_actor [--host 127.0.0.1] [--port 8888]
 //        (--port 0 picks a free port; the first line shows the real one)
 // Try:   tcp_echo_client_actor --port 8888 --message 'Hello World!'
@@ -19,6 +21,7 @@
 #include <string>
 
 #include "demo_args.hpp"
+#include "echo_handlers.hpp"
 #include "print_line.hpp"
 #include "py_repr.hpp"
 #include "stop_signals.hpp"
@@ -26,50 +29,6 @@
 namespace as = actorstreams;
 
 namespace {
-
-/// Reports a failed step on stderr and gives up on the client. `closed`
-/// means that we closed the connection (the server is shutting down), so
-/// there is nothing to report.
-auto give_up(as::stream_writer writer, std::string what) {
-  return [writer, what](caf::error err) {
-    if (as::as_stream_errc(err) != as::stream_errc::closed)
-      std::cerr << "tcp_echo_server_actor: " << what << ": " << as::describe(err)
-                << std::endl;
-    writer.close();
-  };
-}
-
-/// One actor per client: read up to 100 bytes, echo them, close.
-caf::behavior handle_echo(caf::event_based_actor* self,
-                          as::stream_reader reader, as::stream_writer writer) {
-  reader.read(100).then(
-    self,
-    [self, writer](as::bytes data) {
-      writer.get_extra_info("peername")
-        .then(
-          self,
-          [self, writer, data](as::bytes peer) {
-            auto message = demos::py_repr(data);
-            demos::print_line("Received " + message + " from " + demos::py_repr(peer));
-            demos::print_line("Send: " + message);
-            writer.write(data);
-            writer.drain().then(
-              self,
-              [self, writer] {
-                demos::print_line("Close the client socket");
-                writer.close();
-                writer.wait_closed().then(
-                  self, [] {}, give_up(writer, "wait_closed"));
-              },
-              give_up(writer, "drain"));
-          },
-          give_up(writer, "get_extra_info"));
-    },
-    give_up(writer, "read"));
-  // No behavior of its own: the actor lives while its requests are pending
-  // and terminates after the last reply.
-  return {};
-}
 
 void usage(std::ostream& out) {
   out << "usage: tcp_echo_server_actor [--host H] [--port P]\n"
@@ -90,7 +49,7 @@ int main(int argc, char** argv) {
   auto stop_signals = demos::block_stop_signals();
   {
     as::runtime rt;
-    auto srv = as::start_server(rt.system(), handle_echo, host, port)
+    auto srv = as::start_server(rt.system(), demos::handle_echo_actor, host, port)
                  .get(std::chrono::seconds{10});
     if (!srv) {
       std::cerr << "tcp_echo_server_actor: cannot serve on " << host << ":" << port

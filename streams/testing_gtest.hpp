@@ -11,6 +11,12 @@
 //
 // Each matcher takes a `caf::error` or a `caf::expected<T>` (a value there
 // does not match, and says so).
+//
+// Include this header in every test file that compares or prints these
+// types (or in your tests' common header): GoogleTest's printers are
+// templates, and a file that prints a caf::error without the PrintTo
+// overloads below instantiates a different printer (an ODR violation that
+// shows as "8-byte object <...>" in some builds).
 
 #include <cstddef>
 #include <optional>

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "streams/all.hpp"
+#include "streams/testing_gtest.hpp"
 
 namespace actorstreams::testing {
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "streams/testing_gtest.hpp" // printers for errors and codes
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>

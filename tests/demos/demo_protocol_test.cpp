@@ -1,0 +1,273 @@
+// The demos' protocol code, unit tested with the test kit
+// (streams/testing.hpp): the echo handlers of tcp_echo_server (both
+// styles) and print_http_headers' URL parsing, decoding and conversation,
+// on the deterministic runtime against a scripted peer, at every chunking
+// and every fault point. The programs themselves are tested end to end by
+// the Python scripts beside this file.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "echo_handlers.hpp"
+#include "http_headers.hpp"
+#include "streams/testing.hpp"
+#include "streams/testing_gtest.hpp"
+#include "test_support.hpp"
+
+namespace actorstreams::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using lines = std::vector<std::string>;
+
+/// The lines that `fn` printed on stdout.
+lines stdout_lines_of(const std::function<void()>& fn) {
+  ::testing::internal::CaptureStdout();
+  fn();
+  auto out = ::testing::internal::GetCapturedStdout();
+  lines result;
+  for (std::size_t pos = 0; pos < out.size();) {
+    auto end = out.find('\n', pos);
+    if (end == std::string::npos)
+      end = out.size();
+    result.push_back(out.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return result;
+}
+
+// -- tcp_echo_server's handlers -------------------------------------------------
+
+enum class style { task, actor };
+
+void spawn_echo_handler(caf::actor_system& sys, style how,
+                        const connection& conn) {
+  if (how == style::task)
+    spawn_task(sys, demos::handle_echo, conn.reader, conn.writer);
+  else
+    sys.spawn(demos::handle_echo_actor, conn.reader, conn.writer);
+}
+
+class EchoHandler : public ::testing::TestWithParam<style> {};
+
+INSTANTIATE_TEST_SUITE_P(Styles, EchoHandler,
+                         ::testing::Values(style::task, style::actor),
+                         [](const auto& info) {
+                           return info.param == style::task
+                                    ? std::string{"Task"}
+                                    : std::string{"Actor"};
+                         });
+
+TEST_P(EchoHandler, EchoesTheMessagePrintsAsAsyncioAndCloses) {
+  auto printed = stdout_lines_of([&] {
+    deterministic_runtime rt;
+    auto [client, server] = make_memory_pair(rt.system());
+    spawn_echo_handler(rt.system(), GetParam(), server);
+    auto peer = script{}.send("Hello World!").expect("Hello World!").expect_eof();
+    EXPECT_TRUE(succeeded(rt.await(run_script(rt.system(), client, peer))));
+  });
+  EXPECT_EQ(printed, (lines{"Received 'Hello World!' from 'memory:a'",
+                            "Send: 'Hello World!'", "Close the client socket"}));
+}
+
+TEST_P(EchoHandler, EchoesExactlyTheFirstPieceThatArrivesAtEveryChunking) {
+  // read(100) returns what is there: asyncio's example echoes the first
+  // piece of a message split by the network, and so does ours.
+  const bytes message = "Hello World!";
+  for (std::size_t chunk = 1; chunk <= message.size() + 1; ++chunk) {
+    stdout_lines_of([&] {
+      deterministic_runtime rt;
+      memory_pair_options opts;
+      opts.chunk = chunk;
+      auto [client, server] = make_memory_pair(rt.system(), opts);
+      spawn_echo_handler(rt.system(), GetParam(), server);
+      auto peer = script{}.send(message).expect(message.substr(0, chunk)).expect_eof();
+      EXPECT_TRUE(succeeded(rt.await(run_script(rt.system(), client, peer))))
+        << "chunk " << chunk;
+    });
+  }
+}
+
+TEST_P(EchoHandler, AClientThatSendsNothingAndLeavesGetsAnEmptyEcho) {
+  auto printed = stdout_lines_of([&] {
+    deterministic_runtime rt;
+    auto [client, server] = make_memory_pair(rt.system());
+    spawn_echo_handler(rt.system(), GetParam(), server);
+    EXPECT_TRUE(succeeded(
+      rt.await(run_script(rt.system(), client, script{}.eof().expect_eof()))));
+  });
+  EXPECT_EQ(printed.front(), "Received '' from 'memory:a'");
+}
+
+TEST_P(EchoHandler, EveryFaultOfItsConnectionEndsTheConversationCleanly) {
+  // The handler's connection is the pair's first: its Nth read, write or
+  // close fails. The client then sees a prefix of the echo and an end,
+  // never a hang; past the handler's last operation, all goes through.
+  for (int kind = 0; kind < 3; ++kind) {
+    std::size_t faults = 0;
+    for (std::size_t n = 1;; ++n) {
+      ASSERT_LT(n, 20u) << "no run without a fault";
+      bool clean = false;
+      ::testing::internal::CaptureStderr(); // the reports of failed handlers
+      stdout_lines_of([&] {
+        deterministic_runtime rt;
+        memory_pair_options opts;
+        (kind == 0 ? opts.faults.read
+                   : kind == 1 ? opts.faults.write : opts.faults.close)
+          = n;
+        auto [server, client] = make_memory_pair(rt.system(), opts);
+        spawn_echo_handler(rt.system(), GetParam(), server);
+        client.writer.write("ping");
+        auto echo = rt.await(client.reader.read(), 1min);
+        ASSERT_TRUE(echo) << describe(echo.error());
+        EXPECT_EQ(bytes{"ping"}.substr(0, echo->size()), *echo);
+        auto closed = rt.await(server.writer.wait_closed(), 1min);
+        clean = *echo == "ping" && closed;
+      });
+      ::testing::internal::GetCapturedStderr();
+      if (clean)
+        break;
+      ++faults;
+    }
+    EXPECT_GT(faults, 0u) << "kind " << kind;
+  }
+}
+
+// -- print_http_headers' protocol code ------------------------------------------
+
+TEST(HttpHeaders, ParsesUrlsAsUrlsplitDoes) {
+  std::string why;
+  auto plain = demos::parse_url("http://example.org", why);
+  ASSERT_TRUE(plain) << why;
+  EXPECT_EQ(plain->scheme, "http");
+  EXPECT_EQ(plain->host, "example.org");
+  EXPECT_EQ(plain->port, 80);
+  EXPECT_EQ(plain->path, "/");
+  auto full = demos::parse_url("HTTPS://user:pw@[::1]:8443/a/b?q=1#frag", why);
+  ASSERT_TRUE(full) << why;
+  EXPECT_EQ(full->scheme, "https");
+  EXPECT_EQ(full->host, "::1");
+  EXPECT_EQ(full->port, 8443);
+  EXPECT_EQ(full->path, "/a/b?q=1");
+  auto tls = demos::parse_url("https://localhost?x", why);
+  ASSERT_TRUE(tls) << why;
+  EXPECT_EQ(tls->port, 443);
+  EXPECT_EQ(tls->path, "/?x");
+}
+
+TEST(HttpHeaders, RefusesWhatIsNotAUsableUrl) {
+  auto why_of = [](std::string_view url) {
+    std::string why;
+    EXPECT_FALSE(demos::parse_url(url, why)) << url;
+    return why;
+  };
+  EXPECT_EQ(why_of("example.org/x"),
+            "not an absolute URL (expected scheme://host[:port]/path)");
+  EXPECT_EQ(why_of("http://[::1/"), "invalid IPv6 address in the URL");
+  EXPECT_EQ(why_of("http://[::1]x/"), "unexpected text after the IPv6 address");
+  EXPECT_EQ(why_of("http://:80/"), "no host in the URL");
+  EXPECT_EQ(why_of("http://h:8o/"), "invalid port in the URL");
+  EXPECT_EQ(why_of("http://h:0/"), "port out of range in the URL");
+  EXPECT_EQ(why_of("http://h:65536/"), "port out of range in the URL");
+}
+
+TEST(HttpHeaders, DecodesLatin1AndStripsAsPython) {
+  EXPECT_EQ(demos::decode_and_rstrip("Server: x \t\r\n"), "Server: x");
+  EXPECT_EQ(demos::decode_and_rstrip("caf\xe9\xa0\x85\r\n"), "caf\xc3\xa9");
+  EXPECT_EQ(demos::decode_and_rstrip("\r\n"), "");
+}
+
+TEST(HttpHeaders, TheRequestIsAHeadWithTheHost) {
+  std::string why;
+  auto url = *demos::parse_url("http://example.org:8080/index.html?x=1", why);
+  EXPECT_EQ(demos::head_request(url),
+            "HEAD /index.html?x=1 HTTP/1.0\r\nHost: example.org\r\n\r\n");
+}
+
+/// A server's side of the conversation: the request, then `response`, then
+/// the end.
+script http_server_script(const bytes& response) {
+  return script{}
+    .expect("HEAD /index.html HTTP/1.0\r\nHost: example.org\r\n\r\n")
+    .send(response)
+    .close();
+}
+
+const bytes response = "HTTP/1.0 200 OK\r\nServer: test\r\nX-Latin: caf\xe9\r\n"
+                       "\r\nbody line\n";
+const lines printed_headers{"HTTP/1.0 200 OK", "Server: test",
+                            "X-Latin: caf\xc3\xa9", "body line"};
+
+/// Runs exchange_head on `client` against `server` playing `peer`; returns
+/// the lines it printed and the task's result.
+std::pair<lines, caf::expected<void>>
+converse(deterministic_runtime& rt, const connection& client,
+         const connection& server, script peer,
+         caf::timespan timeout = 10s) {
+  std::string why;
+  auto url = *demos::parse_url("http://example.org/index.html", why);
+  lines printed;
+  auto server_side = rt.start(run_script(rt.system(), server, std::move(peer)));
+  auto result = rt.await(
+    demos::exchange_head(
+      client.reader, client.writer, url,
+      [&printed](const std::string& text) { printed.push_back(text); },
+      timeout),
+    1min);
+  rt.run();
+  return {printed, std::move(result)};
+}
+
+TEST(HttpHeaders, TheConversationPrintsEveryLineAtEveryChunking) {
+  for (std::size_t chunk : {0, 1, 2, 3, 7, 64}) {
+    deterministic_runtime rt;
+    memory_pair_options opts;
+    opts.chunk = chunk;
+    auto [client, server] = make_memory_pair(rt.system(), opts);
+    auto [printed, result] = converse(rt, client, server,
+                                      http_server_script(response));
+    EXPECT_TRUE(succeeded(result)) << "chunk " << chunk;
+    EXPECT_EQ(printed, printed_headers) << "chunk " << chunk;
+  }
+}
+
+TEST(HttpHeaders, ASilentServerTimesOutInVirtualTime) {
+  deterministic_runtime rt;
+  auto [client, server] = make_memory_pair(rt.system());
+  auto peer = script{}.expect(
+    "HEAD /index.html HTTP/1.0\r\nHost: example.org\r\n\r\n");
+  auto start = rt.now();
+  auto [printed, result] = converse(rt, client, server, peer, 10s);
+  EXPECT_THAT(result, HasStreamErrc(stream_errc::timeout));
+  EXPECT_TRUE(printed.empty());
+  EXPECT_EQ(rt.now() - start, caf::timespan{10s}) << "the step timeout";
+}
+
+TEST(HttpHeaders, EveryReadFaultEndsWithAnErrorAndThePrefixOfTheHeaders) {
+  std::size_t faults = 0;
+  for (std::size_t n = 1;; ++n) {
+    ASSERT_LT(n, 200u) << "no run without a fault";
+    deterministic_runtime rt;
+    memory_pair_options opts;
+    opts.chunk = 3;
+    opts.faults.read = n; // the client is the pair's first connection
+    auto [client, server] = make_memory_pair(rt.system(), opts);
+    auto [printed, result] = converse(rt, client, server,
+                                      http_server_script(response));
+    if (result) {
+      EXPECT_EQ(printed, printed_headers);
+      break;
+    }
+    ++faults;
+    EXPECT_THAT(result, HasStreamErrc(stream_errc::connection_reset)) << n;
+    ASSERT_LE(printed.size(), printed_headers.size());
+    EXPECT_EQ(printed, lines(printed_headers.begin(),
+                             printed_headers.begin()
+                               + static_cast<std::ptrdiff_t>(printed.size())))
+      << n;
+  }
+  EXPECT_GT(faults, 10u) << "every delivery of 3 bytes is a fault point";
+}
+
+} // namespace
+} // namespace actorstreams::testing
