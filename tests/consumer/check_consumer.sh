@@ -16,12 +16,14 @@ case $mode in
       -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
     cmake --build "$work/build" -j2 >/dev/null
     out=$("$work/build/consumer")
+    "$work/build/consumer_kit" >/dev/null
     ;;
   add_subdirectory)
     cmake -S "$src/tests/consumer" -B "$work/build" \
       -DACTORSTREAMS_SOURCE_DIR="$src" >/dev/null
-    cmake --build "$work/build" --target consumer -j2 >/dev/null
+    cmake --build "$work/build" --target consumer consumer_kit -j2 >/dev/null
     out=$("$work/build/consumer")
+    "$work/build/consumer_kit" >/dev/null
     ;;
   *)
     echo "unknown mode $mode" >&2
