@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -324,6 +325,52 @@ TEST(FaultPlan, BufferedBytesStayReadableBeforeTheFault) {
   EXPECT_EQ(code_of(error_of(rt.await(a.reader.read(1)))),
             stream_errc::timeout)
     << "the planned error, not a generic one";
+}
+
+TEST(FaultPlan, EveryReadOperationFailsWithThePlannedErrorAndLosesNothing) {
+  using op = std::function<pending<bytes>(const stream_reader&)>;
+  std::vector<std::pair<const char*, op>> ops{
+    {"readline", [](const stream_reader& r) { return r.readline(); }},
+    {"readexactly", [](const stream_reader& r) { return r.readexactly(5); }},
+    {"readuntil", [](const stream_reader& r) { return r.readuntil(";"); }},
+    {"readframe", [](const stream_reader& r) { return r.readframe(4); }},
+    {"read(-1)", [](const stream_reader& r) { return r.read(-1); }},
+  };
+  for (auto& [name, read] : ops) {
+    deterministic_runtime rt;
+    memory_pair_options opts;
+    opts.faults.read = 2;
+    opts.faults.error = stream_errc::cancelled;
+    auto [a, b] = make_memory_pair(rt.system(), opts);
+    b.writer.write("ab");
+    rt.run(); // delivered: the first delivery
+    b.writer.write("cd");
+    rt.run(); // the second fails
+    auto err = error_of(rt.await(read(a.reader)));
+    EXPECT_EQ(code_of(err), stream_errc::cancelled) << name;
+    // What had arrived is still there, in order.
+    EXPECT_EQ(value_of(rt.await(a.reader.read(10))), "ab") << name;
+    EXPECT_EQ(code_of(error_of(rt.await(a.reader.read(10)))),
+              stream_errc::cancelled)
+      << name;
+  }
+}
+
+TEST(FaultPlan, AfterAWriteFaultEveryWriteOperationFails) {
+  deterministic_runtime rt;
+  memory_pair_options opts;
+  opts.faults.write = 1;
+  auto [a, b] = make_memory_pair(rt.system(), opts);
+  a.writer.write("lost");
+  EXPECT_EQ(code_of(error_of(rt.await(a.writer.drain()))),
+            stream_errc::connection_reset);
+  a.writer.write("after");
+  EXPECT_EQ(code_of(error_of(rt.await(a.writer.drain()))),
+            stream_errc::connection_reset);
+  EXPECT_TRUE(value_of(rt.await(a.writer.is_closing())));
+  EXPECT_EQ(code_of(error_of(rt.await(a.writer.wait_closed()))),
+            stream_errc::connection_reset);
+  EXPECT_EQ(value_of(rt.await(b.reader.read())), "");
 }
 
 TEST(FaultPlan, AWriteFaultSendsNothingAndFailsTheDrain) {
