@@ -30,11 +30,11 @@ public:
                                     pinned_actor<connection_actor::base>>;
 
   connection_impl(caf::actor_config& cfg, net::transport_ptr transport,
-                  connection_options opts, caf::actor owner)
+                  connection_options opts, caf::actor server)
     : super(cfg),
       transport_(std::move(transport)),
       opts_(opts),
-      owner_(std::move(owner)) {
+      server_(std::move(server)) {
     // nop
   }
 
@@ -61,7 +61,7 @@ protected:
 private:
   net::transport_ptr transport_;
   connection_options opts_;
-  caf::actor owner_;
+  caf::actor server_;
 };
 
 /// Delivers transport events to the actor. On the actor's own I/O thread,
@@ -150,14 +150,14 @@ using connection_pointer = connection_impl*;
 
 connection_actor::behavior_type
 connection_behavior(connection_pointer self, net::transport_ptr transport,
-                    connection_options opts, caf::actor owner) {
+                    connection_options opts, caf::actor server) {
   auto& st = self->state;
   st.self = self;
   // stateful_actor constructs the state before this runs; reset the buffer
   // with the configured limit.
   st.buf = read_buffer{opts.limit > 0 ? opts.limit : 1};
   st.opts = opts;
-  st.owner = std::move(owner);
+  st.server = std::move(server);
   if (opts.limit == 0) {
     st.exception = make_error(stream_errc::invalid_argument,
                               "Limit cannot be <= 0");
@@ -167,8 +167,8 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
     [self](caf::down_msg& dm) { self->state.forget(dm.source); });
   // Announce ourselves to the owning server before the transport can report
   // anything: our client_closed then always comes after this.
-  if (st.owner)
-    caf::anon_send(st.owner, connected_atom_v,
+  if (st.server)
+    caf::anon_send(st.server, connected_atom_v,
                    caf::actor_cast<connection_actor>(self));
   if (transport) {
     st.transport = transport;
@@ -298,6 +298,7 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
     [self](start_tls_atom, net::tls_options& opts) -> caf::result<void> {
       return self->state.start_tls(std::move(opts));
     },
+    [self](owner_atom, const caf::actor& who) { self->state.set_owner(who); },
     [self](connect_atom, caf::timespan deadline) -> caf::result<void> {
       auto& st = self->state;
       if (st.exception)
@@ -332,14 +333,14 @@ connection_behavior(connection_pointer self, net::transport_ptr transport,
 
 connection_impl::behavior_type connection_impl::make_behavior() {
   return connection_behavior(this, std::move(transport_), opts_,
-                             std::move(owner_));
+                             std::move(server_));
 }
 
 } // namespace
 
 connection_actor spawn_connection(caf::actor_system& sys,
                                   net::transport_ptr transport,
-                                  connection_options opts, caf::actor owner) {
+                                  connection_options opts, caf::actor server) {
   thread_logger_guard unpin; // called from user and I/O threads
   // Next to the transport's socket; a transport without a thread of its own
   // (in memory) or no transport at all: next to the caller, or anywhere.
@@ -351,7 +352,7 @@ connection_actor spawn_connection(caf::actor_system& sys,
                                                     : &mod->pick_unit();
   }
   auto hdl = sys.spawn_class<connection_impl, caf::hidden>(
-    cfg, std::move(transport), opts, std::move(owner));
+    cfg, std::move(transport), opts, std::move(server));
   if (mod)
     mod->track(caf::actor_cast<caf::strong_actor_ptr>(hdl));
   return hdl;

@@ -122,9 +122,18 @@ namespace actorstreams {
 ///   ... `writing_resumed`, `transport_closed`, `tls_upgraded`) and the
 ///   deadline relay's `deadline_passed`.
 ///
-/// A connection spawned with an owner (a server) first sends it
-/// `(connected_atom, connection_actor)`, then, once its transport closed,
-/// `client_closed`.
+/// A connection spawned by a server first sends it `(connected_atom,
+/// connection_actor)`, then, once its transport closed, `client_closed`.
+///
+/// **Ownership** (docs/distributed.md): `(owner_atom, caf::actor owner)`
+/// -> void hands the connection to `owner` (a server hands each accepted
+/// connection to its handler actor so), local or on another node. The
+/// connection monitors it; once the owner has terminated (or its node is
+/// lost) and no new owner came within `connection_options::owner_grace`,
+/// the connection closes: its queued writes are flushed if the peer takes
+/// them, else dropped, so that no socket outlives its owner for long. A
+/// null `owner` releases the connection: nobody owns it, it lives while
+/// handles to it exist, as a client's does.
 using connection_actor = caf::typed_actor<
   // -- reading ----------------------------------------------------------------
   caf::replies_to<read_atom, int64_t>::with<bytes>,
@@ -156,6 +165,7 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<extra_info_atom, std::string>::with<bytes>,
   caf::replies_to<connect_atom, caf::timespan>::with<void>,
   caf::replies_to<start_tls_atom, net::tls_options>::with<void>,
+  caf::replies_to<owner_atom, caf::actor>::with<void>,
   // -- events -----------------------------------------------------------------
   caf::reacts_to<transport_connected>, caf::reacts_to<data_received>,
   caf::reacts_to<eof_received>, caf::reacts_to<writing_resumed>,
@@ -171,6 +181,9 @@ struct connection_options {
   std::size_t write_high_water = default_write_high_water;
   /// ... until the buffer falls to this many.
   std::size_t write_low_water = default_write_low_water;
+  /// How long a connection whose owner terminated waits for a new owner
+  /// before it closes (see `owner_atom`).
+  caf::timespan owner_grace = default_owner_grace;
 };
 
 /// Spawns a connection actor over `transport` (none: an in-memory reader
@@ -179,8 +192,9 @@ struct connection_options {
 /// socket transport must come from this system's I/O threads
 /// (`io_module::try_of(sys)->io()`); one without an affinity may come from
 /// anywhere.
-/// `owner`, if set, receives `client_closed` when the transport closes (the
-/// server actor counts its connections this way).
+/// `server`, if set, receives `(connected_atom, connection_actor)` first and
+/// `client_closed` when the transport closes (the server actor counts its
+/// connections this way).
 ///
 /// The actor is hidden (it does not hold up `await_all_actors_done`) and, on
 /// a system with the I/O module, shut down with it. It lives while handles
@@ -192,7 +206,7 @@ struct connection_options {
 connection_actor spawn_connection(caf::actor_system& sys,
                                   net::transport_ptr transport,
                                   connection_options opts = {},
-                                  caf::actor owner = {});
+                                  caf::actor server = {});
 
 /// The execution unit (an I/O thread) that the local connection actor
 /// `conn` runs on, or nullptr (not pinned, or not a local connection). An

@@ -535,8 +535,8 @@ void connection_state::on_closed(caf::error reason) {
   }
   closers.clear();
   answer_info_waiters();
-  if (owner && connected)
-    caf::anon_send(owner, client_closed{self->id()});
+  if (server && connected)
+    caf::anon_send(server, client_closed{self->id()});
   serve();
 }
 
@@ -606,9 +606,38 @@ void connection_state::arm(time_point due) {
   schedule_deadline(self->home_system(), self->address(), due, token_of(due));
 }
 
+void connection_state::set_owner(const caf::actor& who) {
+  auto addr = caf::actor_cast<caf::actor_addr>(who);
+  orphan_due.reset();
+  if (addr == owner)
+    return;
+  auto old = std::exchange(owner, addr);
+  if (old)
+    unwatch_if_idle(old);
+  if (who && watched.insert(addr).second)
+    self->monitor<caf::message_priority::high>(who);
+}
+
+void connection_state::orphan() {
+  owner = caf::actor_addr{};
+  if (closing || lost)
+    return;
+  orphan_due = self->clock().now() + std::max(opts.owner_grace,
+                                               caf::timespan::zero());
+  arm(*orphan_due);
+}
+
 void connection_state::expire(uint64_t token) {
   armed.erase(time_of(token));
   auto now = self->clock().now();
+  if (orphan_due && *orphan_due <= now) {
+    orphan_due.reset();
+    // Nobody took the connection over: close it. Queued writes go out if
+    // the peer takes them; a peer that stopped reading (the writer is
+    // paused) would hold the socket open, so it is aborted instead.
+    if (!owner)
+      close(write_paused);
+  }
   if (connect_due && *connect_due <= now) {
     connect_due.reset();
     if (!connected && !lost) {
@@ -634,6 +663,8 @@ void connection_state::expire(uint64_t token) {
   }
   // Re-arm for what is still waiting.
   std::optional<time_point> next = connect_due;
+  if (orphan_due && (!next || *orphan_due < *next))
+    next = orphan_due;
   for (auto& w : waiters)
     if (w.due && (!next || *w.due < *next))
       next = w.due;
@@ -646,6 +677,8 @@ void connection_state::expire(uint64_t token) {
 
 void connection_state::forget(const caf::actor_addr& who) {
   watched.erase(who);
+  if (owner && who == owner)
+    orphan();
   if (sub && caf::actor_cast<caf::actor_addr>(sub->subscriber) == who) {
     // Gone: no stream_end for it; what it did not get stays readable.
     drop_subscription();
@@ -670,7 +703,7 @@ void connection_state::forget(const caf::actor_addr& who) {
 }
 
 void connection_state::unwatch_if_idle(const caf::actor_addr& who) {
-  if (!who || !watched.count(who))
+  if (!who || !watched.count(who) || who == owner)
     return;
   if (sub && caf::actor_cast<caf::actor_addr>(sub->subscriber) == who)
     return;

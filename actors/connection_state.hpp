@@ -80,7 +80,14 @@ struct connection_state {
   // -- writing and lifecycle --------------------------------------------------
   net::transport_ptr transport;
   connection_options opts;
-  caf::actor owner;
+  /// The server that accepted it (told `client_closed`), if any.
+  caf::actor server;
+  /// Whom the connection was handed to (`owner_atom`): monitored; once it
+  /// is gone for `opts.owner_grace` with no new owner, the connection
+  /// closes. None: nobody owns it (a client's connection, or released).
+  caf::actor_addr owner;
+  /// When the connection closes for want of an owner.
+  std::optional<time_point> orphan_due;
   bool connected = false;
   bool write_paused = false;
   /// The write buffer after the last write of this activation (at least
@@ -207,6 +214,12 @@ struct connection_state {
   void arm(time_point due);
 
   /// A relayed deadline arrived: fails whatever is due with `timeout`.
+  /// Hands the connection to `who` (monitored; none: nobody owns it).
+  void set_owner(const caf::actor& who);
+
+  /// The owner is gone: close after the grace unless a new one comes.
+  void orphan();
+
   void expire(uint64_t token);
 
   /// The requester `who` is gone: drops its parked requests.

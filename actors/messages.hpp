@@ -58,6 +58,7 @@ CAF_ADD_ATOM(actorstreams, actorstreams, wait_closed_atom, "wait_close")
 CAF_ADD_ATOM(actorstreams, actorstreams, extra_info_atom, "extra_info")
 CAF_ADD_ATOM(actorstreams, actorstreams, connect_atom, "connect")
 CAF_ADD_ATOM(actorstreams, actorstreams, connected_atom, "connected")
+CAF_ADD_ATOM(actorstreams, actorstreams, owner_atom, "owner")
 CAF_ADD_ATOM(actorstreams, actorstreams, serve_atom, "serve")
 CAF_ADD_ATOM(actorstreams, actorstreams, is_serving_atom, "is_serving")
 CAF_ADD_ATOM(actorstreams, actorstreams, close_clients_atom, "close_cli")
@@ -67,6 +68,10 @@ namespace actorstreams {
 
 /// "No deadline" in the deadline slot that ends a request message.
 inline constexpr caf::timespan no_deadline = caf::timespan::max();
+
+/// How long a connection whose owner is gone waits for a new one before it
+/// closes (connection_actor.hpp, `owner_atom`).
+inline constexpr caf::timespan default_owner_grace = std::chrono::seconds{5};
 
 // -- requests -------------------------------------------------------------------
 

@@ -53,6 +53,9 @@ struct connect_options {
   std::size_t write_low_water = default_write_low_water;
   /// Read credit between the socket and the actor (net/transport.hpp).
   std::size_t read_window = net::default_read_window;
+  /// How long the connection waits for a new owner once its owner
+  /// terminated before it closes (stream_writer::set_owner).
+  caf::timespan owner_grace = default_owner_grace;
 
   // -- TLS (docs/tls.md) -------------------------------------------------------
 

@@ -32,6 +32,7 @@ connection_options to_connection_options(const Options& opts) {
   result.limit = opts.limit;
   result.write_high_water = opts.write_high_water;
   result.write_low_water = opts.write_low_water;
+  result.owner_grace = opts.owner_grace;
   return result;
 }
 

@@ -58,6 +58,18 @@ caf::error normalize(caf::error err);
 /// The error of a `pending` awaited twice.
 caf::error already_awaited();
 
+/// For a request to an actor on another node (`dest` a proxy): makes the
+/// requester get an error response (`closed`) should the actor's node be
+/// lost, or the actor terminate, before it answered: CAF 0.17 leaves such a
+/// request waiting forever. Returns a token for `unwatch` (0: `dest` is
+/// local, nothing to watch).
+uint64_t watch_if_remote(const caf::actor& dest,
+                         caf::actor_control_block* requester,
+                         caf::message_id id);
+
+/// Ends a watch once the answer came.
+void unwatch(const caf::actor& dest, uint64_t token);
+
 /// The error of `get()` on a system that runs on CAF's test coordinator
 /// (streams/testing.hpp), if `dest` lives on one: blocking there would wait
 /// forever, since nothing runs unless the test delivers it.
@@ -279,6 +291,7 @@ private:
       result.emplace(detail::normalize(std::move(err)));
     };
     auto hdl = self->request(dest, client_timeout, std::move(req->second));
+    auto watch = detail::watch_if_remote(dest, self->ctrl(), hdl.id());
     if constexpr (std::is_void_v<reply_type>) {
       std::move(hdl).receive(
         [&] {
@@ -295,6 +308,7 @@ private:
         },
         on_error);
     }
+    detail::unwatch(dest, watch);
     if (!result)
       return make_error(stream_errc::closed, "no reply");
     return std::move(*result);
@@ -310,16 +324,19 @@ private:
       return {};
     }
     auto dest = std::move(req->first);
-    // Both handlers hold the destination: a connection whose last handle was
-    // this pending stays alive until it has replied.
-    auto err_handler = [dest, on_error](caf::error& err) mutable {
-      on_error(detail::normalize(std::move(err)));
-    };
     auto hdl = self->request(dest, client_timeout, std::move(req->second));
     sent_request sent{dest, hdl.id()};
+    auto watch = detail::watch_if_remote(dest, self->ctrl(), hdl.id());
+    // Both handlers hold the destination: a connection whose last handle was
+    // this pending stays alive until it has replied.
+    auto err_handler = [dest, on_error, watch](caf::error& err) mutable {
+      detail::unwatch(dest, watch);
+      on_error(detail::normalize(std::move(err)));
+    };
     if constexpr (std::is_void_v<reply_type>) {
       std::move(hdl).then(
-        [dest, on_value]() mutable {
+        [dest, on_value, watch]() mutable {
+          detail::unwatch(dest, watch);
           if constexpr (std::is_void_v<T>)
             on_value();
           else
@@ -328,7 +345,8 @@ private:
         std::move(err_handler));
     } else {
       std::move(hdl).then(
-        [dest, on_value](reply_type& reply) mutable {
+        [dest, on_value, watch](reply_type& reply) mutable {
+          detail::unwatch(dest, watch);
           on_value(traits::convert(dest, std::move(reply)));
         },
         std::move(err_handler));

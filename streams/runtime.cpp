@@ -1,6 +1,7 @@
 #include "streams/runtime.hpp"
 
 #include <caf/config_option_adder.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "actors/io_module.hpp"
 #include "actors/messages.hpp"
@@ -12,6 +13,9 @@
 namespace actorstreams {
 
 config::config() {
+  // CAF's distribution layer: publish and remote_actor work on every
+  // runtime, and connection handles cross nodes (docs/distributed.md).
+  load<caf::io::middleman>();
   load<io_module>();
   register_message_types(*this);
   add_message_type<stream_reader>("actorstreams::stream_reader");

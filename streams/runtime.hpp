@@ -10,8 +10,10 @@
 namespace actorstreams {
 
 /// The actor-system configuration for actorstreams: loads the I/O module
-/// (Asio threads), registers every message type and the "streams" error
-/// category, and adds the option `actorstreams.io-threads` (default 1).
+/// (Asio threads) and CAF's middleman (`publish` / `remote_actor`: handles
+/// work across nodes, docs/distributed.md), registers every message type
+/// and the "streams" error category, and adds the option
+/// `actorstreams.io-threads` (default 1).
 /// Derive from it to add your own types and options, as from CAF's.
 class config : public caf::actor_system_config {
 public:

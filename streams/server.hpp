@@ -98,6 +98,9 @@ struct server_options {
   std::size_t write_high_water = default_write_high_water;
   std::size_t write_low_water = default_write_low_water;
   std::size_t read_window = net::default_read_window;
+  /// How long the connection waits for a new owner once its owner
+  /// terminated before it closes (stream_writer::set_owner).
+  caf::timespan owner_grace = default_owner_grace;
   /// TLS (asyncio's `ssl`): a server context, `tls_context::server(cert,
   /// key)`. A client is handed to the handler only once its handshake
   /// succeeded; one that fails or stalls in it (until the handshake
@@ -156,6 +159,9 @@ client_handler make_client_handler(caf::actor_system& sys, Handler handler,
   if constexpr (std::is_convertible_v<fn, caf::actor>) {
     caf::actor dest = handler;
     return [dest](connection_actor conn) {
+      // Owned by the handler, wherever it runs: if it (or its node) goes
+      // away, the connection closes (docs/distributed.md).
+      caf::anon_send(conn, owner_atom_v, dest);
       caf::anon_send(dest, connected_atom_v,
                      connection{stream_reader{conn}, stream_writer{conn}});
     };
@@ -167,6 +173,7 @@ client_handler make_client_handler(caf::actor_system& sys, Handler handler,
       auto actor = sys->spawn_class<handler_actor<fn>, caf::hidden>(
         cfg, handler, stream_reader{conn}, stream_writer{conn});
       track_handler(*sys, actor);
+      caf::anon_send(conn, owner_atom_v, caf::actor_cast<caf::actor>(actor));
     };
   } else if constexpr (std::is_invocable_r_v<task<void>, fn, stream_reader,
                                              stream_writer>) {
@@ -177,7 +184,9 @@ client_handler make_client_handler(caf::actor_system& sys, Handler handler,
         return serve_client(std::move(handler), std::move(conn));
       };
       auto host = pin ? host_of(conn) : nullptr;
-      spawn_task_actor(*sys, make_root(std::move(make), false), host, true);
+      auto actor = spawn_task_actor(*sys, make_root(std::move(make), false),
+                                    host, true);
+      caf::anon_send(conn, owner_atom_v, actor);
     };
   } else {
     static_assert(std::is_invocable_v<fn, stream_reader, stream_writer>,
@@ -215,7 +224,12 @@ pending<server> start_server_impl(caf::actor_system& sys,
 ///   in an actor of its own per connection (streams/task.hpp); an exception
 ///   that escapes it is reported once on stderr ('Unhandled exception in
 ///   client_connected handler (peer ...)') and closes its connection;
-/// - a `caf::actor` that receives `(connected_atom, connection)` per client.
+/// - a `caf::actor` that receives `(connected_atom, connection)` per client,
+///   on this node or another (docs/distributed.md).
+/// A handler actor (of the last three forms) owns its connection: once it
+/// has terminated, or its node is lost, the connection closes after
+/// `server_options::owner_grace` unless it was handed on
+/// (stream_writer::set_owner).
 /// Fails with bind_failed (e.g. address in use) or invalid_argument.
 template <class Handler>
 pending<server> start_server(caf::actor_system& sys, Handler handler,

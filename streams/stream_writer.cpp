@@ -99,6 +99,11 @@ pending<void> stream_writer::wait_closed() const {
           caf::make_message(wait_closed_atom_v)};
 }
 
+pending<void> stream_writer::set_owner(caf::actor owner) const {
+  return {caf::actor_cast<caf::actor>(hdl_),
+          caf::make_message(owner_atom_v, std::move(owner))};
+}
+
 pending<bytes> stream_writer::get_extra_info(std::string name) const {
   return {caf::actor_cast<caf::actor>(hdl_),
           caf::make_message(extra_info_atom_v, std::move(name))};

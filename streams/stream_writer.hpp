@@ -93,6 +93,16 @@ public:
   /// A client's start_tls checking `server_hostname`.
   pending<void> start_tls(tls_context ctx, std::string server_hostname) const;
 
+  /// Hands the connection to `owner` (Erlang's controlling_process), an
+  /// actor on this node or another: the connection monitors it, and once
+  /// it has terminated (or its node is lost) with no new owner set within
+  /// `owner_grace` (5 s by default), the connection closes. A server hands
+  /// each accepted connection to its handler actor so; a handler that
+  /// passes a connection on sets the new owner. A null `owner` releases
+  /// it (it then lives while handles to it exist, as a client's does).
+  /// Replies once the connection took note. docs/distributed.md.
+  pending<void> set_owner(caf::actor owner) const;
+
   /// "peername", "sockname" ("127.0.0.1:8888", "[::1]:8888", a Unix path),
   /// "socket" (the fd as text), "family"; pipes: "pipe", "read_fd",
   /// "write_fd". Unknown names fail with invalid_argument.

@@ -286,6 +286,11 @@ deterministic_runtime::deterministic_runtime(config cfg)
   : cfg_(std::make_unique<config>(std::move(cfg))) {
   cfg_->set("scheduler.policy", caf::atom("testing"));
   cfg_->io_threads(0);
+  // The middleman on CAF's simulated network: no multiplexer thread.
+  cfg_->set("middleman.network-backend", caf::atom("testing"));
+  cfg_->set("middleman.manual-multiplexing", true);
+  cfg_->set("middleman.workers", std::size_t{0});
+  cfg_->set("middleman.heartbeat-interval", caf::timespan{0});
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
   sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(sys_->scheduler());
   // As CAF's own fixture: the virtual clock does not start at zero.

@@ -40,6 +40,10 @@ lines stdout_lines_of(const std::function<void()>& fn) {
 
 enum class style { task, actor };
 
+void PrintTo(style how, std::ostream* os) {
+  *os << (how == style::task ? "task" : "actor");
+}
+
 void spawn_echo_handler(caf::actor_system& sys, style how,
                         const connection& conn) {
   if (how == style::task)
