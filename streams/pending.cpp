@@ -24,6 +24,7 @@ struct watch_token {
 /// came, it answers the request with an error in the actor's place.
 class remote_request_watch : public caf::attachable {
 public:
+  /// `mid`: the id the answer carries (a response id).
   remote_request_watch(caf::weak_actor_ptr requester, caf::message_id mid,
                        uint64_t id)
     : requester_(std::move(requester)), mid_(mid), id_(id) {
@@ -39,7 +40,7 @@ public:
                  ? caf::to_string(static_cast<caf::exit_reason>(reason.code()))
                  : caf::to_string(reason);
     // A stale answer (the real one came first) is dropped by the requester.
-    who->enqueue(nullptr, mid_.response_id(),
+    who->enqueue(nullptr, mid_,
                  caf::make_message(make_error(
                    stream_errc::closed,
                    "the remote actor serving the request is gone (" + why

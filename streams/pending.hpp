@@ -61,8 +61,9 @@ caf::error already_awaited();
 /// For a request to an actor on another node (`dest` a proxy): makes the
 /// requester get an error response (`closed`) should the actor's node be
 /// lost, or the actor terminate, before it answered: CAF 0.17 leaves such a
-/// request waiting forever. Returns a token for `unwatch` (0: `dest` is
-/// local, nothing to watch).
+/// request waiting forever. `id` is the id its answer carries (the
+/// response handle's). Returns a token for `unwatch` (0: `dest` is local,
+/// nothing to watch).
 uint64_t watch_if_remote(const caf::actor& dest,
                          caf::actor_control_block* requester,
                          caf::message_id id);
@@ -139,6 +140,15 @@ public:
     : dest_(std::move(dest)),
       msg_(std::move(msg)),
       receiver_deadline_(receiver_deadline) {
+    // nop
+  }
+
+  /// A request whose reply is a `T` as it is, whatever `pending_traits<T>`
+  /// says (`request<T>` to any actor: a user's actor may reply a
+  /// `connection`, where open_connection's actor replies nothing).
+  struct plain_reply_t {};
+  pending(plain_reply_t, caf::actor dest, caf::message msg)
+    : dest_(std::move(dest)), msg_(std::move(msg)), plain_(true) {
     // nop
   }
 
@@ -292,6 +302,16 @@ private:
     };
     auto hdl = self->request(dest, client_timeout, std::move(req->second));
     auto watch = detail::watch_if_remote(dest, self->ctrl(), hdl.id());
+    if constexpr (has_plain_path) {
+      if (plain_) {
+        std::move(hdl).receive(
+          [&](T& reply) { result.emplace(std::move(reply)); }, on_error);
+        detail::unwatch(dest, watch);
+        if (!result)
+          return make_error(stream_errc::closed, "no reply");
+        return std::move(*result);
+      }
+    }
     if constexpr (std::is_void_v<reply_type>) {
       std::move(hdl).receive(
         [&] {
@@ -333,6 +353,17 @@ private:
       detail::unwatch(dest, watch);
       on_error(detail::normalize(std::move(err)));
     };
+    if constexpr (has_plain_path) {
+      if (plain_) {
+        std::move(hdl).then(
+          [dest, on_value, watch](T& reply) mutable {
+            detail::unwatch(dest, watch);
+            on_value(std::move(reply));
+          },
+          std::move(err_handler));
+        return sent;
+      }
+    }
     if constexpr (std::is_void_v<reply_type>) {
       std::move(hdl).then(
         [dest, on_value, watch]() mutable {
@@ -354,10 +385,15 @@ private:
     return sent;
   }
 
+  /// Whether a `plain_reply_t` pending can differ from the traits' one.
+  static constexpr bool has_plain_path = !std::is_void_v<T>
+                                         && !std::is_same_v<reply_type, T>;
+
   caf::actor dest_;
   spawner spawn_;
   caf::message msg_;
   bool receiver_deadline_ = false;
+  bool plain_ = false;
   bool used_ = false;
   std::optional<caf::timespan> timeout_;
 };
@@ -370,7 +406,8 @@ private:
 /// reply is the error. `dest` is any actor handle, typed or not.
 template <class T, class Handle, class... Ts>
 pending<T> request(const Handle& dest, Ts&&... xs) {
-  return {caf::actor_cast<caf::actor>(dest),
+  return {typename pending<T>::plain_reply_t{},
+          caf::actor_cast<caf::actor>(dest),
           caf::make_message(std::forward<Ts>(xs)...)};
 }
 

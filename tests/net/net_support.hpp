@@ -245,6 +245,27 @@ inline std::string raw_wait_end(int fd,
   }
 }
 
+/// Up to `n` bytes from a raw socket: fewer if it ends or `timeout` passes.
+inline std::string raw_receive(int fd, std::size_t n,
+                               std::chrono::milliseconds timeout = io_wait) {
+  std::string data;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (data.size() < n) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fd, POLLIN, 0};
+    if (left.count() <= 0
+        || ::poll(&pfd, 1, static_cast<int>(left.count())) != 1)
+      break;
+    char buf[4096];
+    auto got = ::recv(fd, buf, std::min(sizeof(buf), n - data.size()), 0);
+    if (got <= 0)
+      break;
+    data.append(buf, static_cast<std::size_t>(got));
+  }
+  return data;
+}
+
 /// Whether the peer closed `fd` (EOF or reset) within `timeout`, whatever
 /// it sent first.
 inline bool wait_closed_by_peer(int fd,
@@ -302,6 +323,18 @@ public:
   child_process& operator=(const child_process&) = delete;
 
   bool started() const { return pid_ > 0; }
+
+  pid_t pid() const { return pid_; }
+
+  /// Kills the process at once (SIGKILL: no goodbye to its peers) and
+  /// reaps it.
+  void kill_now() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
 
   /// The first output line containing `needle`, within `timeout`; none if
   /// the output ended or the time ran out.
