@@ -194,5 +194,87 @@ TEST_F(Distributed, AServerHandsItsClientsToAHandlerOnAnotherNode) {
   srv.close();
 }
 
+/// A local server whose plain callback hands each connection to the test
+/// (which keeps handles to it), and one client.
+struct handed_over {
+  server srv;
+  connection conn;  // the server side, held by the test
+  raw_fd client;
+};
+
+handed_over accept_one(caf::actor_system& sys, caf::timespan grace) {
+  auto slot = std::make_shared<connection_slot>();
+  server_options opts;
+  opts.owner_grace = grace;
+  handed_over out;
+  out.srv = *start_server(sys, connection_slot::handler(slot), "127.0.0.1", 0,
+                          opts)
+               .get(bound);
+  out.client = raw_tcp_connect(out.srv.port());
+  auto conn = slot->take(10s);
+  EXPECT_TRUE(conn) << "no connection accepted";
+  if (conn)
+    out.conn = *conn;
+  return out;
+}
+
+TEST_F(Distributed, AConnectionWhoseOwnerNodeDiesClosesThoughHandlesRemain) {
+  remote_node node{sys(), "echo-handler"};
+  auto h = accept_one(sys(), 500ms);
+  // Hand it over (Erlang's controlling_process), then let the node drive it.
+  ASSERT_TRUE(succeeded(h.conn.writer.set_owner(node.actor()).get(bound)));
+  caf::anon_send(node.actor(), connected_atom_v, h.conn);
+  ASSERT_TRUE(node.process().wait_for_line("connected", 10s));
+  const std::string line = "handed over\n";
+  ASSERT_EQ(::send(h.client.get(), line.data(), line.size(), 0),
+            static_cast<ssize_t>(line.size()));
+  EXPECT_EQ(raw_receive(h.client.get(), line.size(), 10s), line);
+  auto killed_at = std::chrono::steady_clock::now();
+  node.process().kill_now();
+  // This test still holds the connection's handles: only its ownership
+  // closes it.
+  EXPECT_TRUE(succeeded(h.conn.writer.wait_closed().get(10s)));
+  EXPECT_TRUE(wait_closed_by_peer(h.client.get(), 10s));
+  auto took = std::chrono::steady_clock::now() - killed_at;
+  EXPECT_GE(took, 500ms) << "closed before the grace ran out";
+  EXPECT_LT(took, 5s);
+  h.srv.close();
+}
+
+/// An actor that keeps whatever it is handed.
+caf::behavior keeper(caf::event_based_actor*) {
+  return {[](connected_atom, const connection&) {}};
+}
+
+TEST_F(Distributed, ANewOwnerWithinTheGraceKeepsTheConnectionOpen) {
+  remote_node node{sys(), "echo-handler"};
+  auto h = accept_one(sys(), 1s);
+  ASSERT_TRUE(succeeded(h.conn.writer.set_owner(node.actor()).get(bound)));
+  node.process().kill_now();
+  // Within the grace, a local actor takes it over.
+  auto heir = sys().spawn(keeper);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(succeeded(h.conn.writer.set_owner(heir).get(bound)));
+  std::this_thread::sleep_for(1500ms); // past the grace
+  EXPECT_FALSE(value_of(h.conn.writer.is_closing().get(bound)));
+  h.conn.writer.write("still open\n");
+  EXPECT_EQ(raw_receive(h.client.get(), 11, 5s), "still open\n");
+  // And the new owner's end closes it in turn.
+  caf::anon_send_exit(heir, caf::exit_reason::user_shutdown);
+  EXPECT_TRUE(succeeded(h.conn.writer.wait_closed().get(10s)));
+  h.srv.close();
+}
+
+TEST_F(Distributed, ReleasingAConnectionLeavesItToItsHandles) {
+  auto h = accept_one(sys(), 200ms);
+  auto owner = sys().spawn(keeper);
+  ASSERT_TRUE(succeeded(h.conn.writer.set_owner(owner).get(bound)));
+  ASSERT_TRUE(succeeded(h.conn.writer.set_owner(caf::actor{}).get(bound)));
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_FALSE(value_of(h.conn.writer.is_closing().get(bound)));
+  h.srv.close();
+}
+
 } // namespace
 } // namespace actorstreams::testing
