@@ -4,7 +4,8 @@
 # style, then the same examples in actor style (*_actor):
 #   tcp_echo_server + tcp_echo_client, http_server (which reads in push
 #   mode) + print_http_headers, over HTTP and HTTPS (a throwaway
-#   certificate), wait_for_data.
+#   certificate), wait_for_data; then the chat demo over three processes
+#   (a room node and two front nodes) with scripted clients.
 # Usage: demos/run_demos.sh <directory with the built demos>   (make demo)
 # Exits non-zero if any step failed; the servers are stopped by PID (SIGTERM,
 # they must exit 0) on every path out, errors included.
@@ -51,7 +52,7 @@ fail() {
 }
 
 examples=(tcp_echo_server tcp_echo_client print_http_headers wait_for_data)
-for demo in http_server "${examples[@]}" "${examples[@]/%/_actor}"; do
+for demo in http_server chat "${examples[@]}" "${examples[@]/%/_actor}"; do
   if [[ ! -x "$demo_dir/$demo" ]]; then
     echo "run_demos: $demo_dir/$demo not found; build the demos first" \
          "(make build)" >&2
@@ -63,9 +64,15 @@ done
 # for its "Serving on" line; sets server_pid and server_port. Output goes to
 # $work/<name>.out and .err.
 start_server() {
-  local name=$1
-  shift
-  "$demo_dir/$name" "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  start_named "$1" "$@"
+}
+
+# start_named <label> <name> <args...>: start_server for several processes
+# of one program: <label> names their output files and headings.
+start_named() {
+  local name=$1 program=$2
+  shift 2
+  "$demo_dir/$program" "$@" >"$work/$name.out" 2>"$work/$name.err" &
   server_pid=$!
   server_pids+=("$server_pid")
   server_port=
@@ -181,6 +188,31 @@ printf '\n#### The examples as coroutines (docs/coroutines.md)\n'
 run_examples ""
 printf '\n#### The same examples as actors and blocking calls (*_actor)\n'
 run_examples _actor
+
+# The chat room over three processes (docs/distributed.md): the room on one
+# node, two fronts that own the clients' sockets on two others, CAF's
+# middleman between them; scripted clients on both fronts.
+printf '\n#### A chat room spread over three processes (docs/distributed.md)\n'
+if start_named chat-room chat --role room --port 0; then
+  room_pid=$server_pid room_port=$server_port
+  if start_named chat-front-a chat --role front --port 0 \
+       --room "127.0.0.1:$room_port"; then
+    front_a_pid=$server_pid front_a_port=$server_port
+    if start_named chat-front-b chat --role front --port 0 \
+         --room "127.0.0.1:$room_port"; then
+      front_b_pid=$server_pid front_b_port=$server_port
+      heading "chat_clients.py: alice and carol on front A, bob on front B"
+      timeout "$step_timeout" python3 "$(dirname "$0")/chat_clients.py" \
+        "$front_a_port" "$front_b_port" &
+      client_pid=$!
+      wait "$client_pid" || fail "the chat clients failed"
+      client_pid=
+      stop_server chat-front-b "$front_b_pid"
+    fi
+    stop_server chat-front-a "$front_a_pid"
+  fi
+  stop_server chat-room "$room_pid"
+fi
 
 echo
 if ((failures > 0)); then

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chat_protocol.hpp"
 #include "echo_handlers.hpp"
 #include "http_headers.hpp"
 #include "streams/testing.hpp"
@@ -271,6 +272,39 @@ TEST(HttpHeaders, EveryReadFaultEndsWithAnErrorAndThePrefixOfTheHeaders) {
       << n;
   }
   EXPECT_GT(faults, 10u) << "every delivery of 3 bytes is a fault point";
+}
+
+// -- chat's commands ----------------------------------------------------------
+
+TEST(ChatProtocol, ParsesWhatAClientTypes) {
+  using kind = demos::chat_command::kind;
+  auto say = demos::parse_chat_line("hello there\r\n");
+  EXPECT_EQ(say.what, kind::say);
+  EXPECT_EQ(say.text, "hello there");
+  auto nick = demos::parse_chat_line("/nick alice_2\n");
+  EXPECT_EQ(nick.what, kind::nick);
+  EXPECT_EQ(nick.text, "alice_2");
+  EXPECT_EQ(demos::parse_chat_line("/quit\n").what, kind::quit);
+  EXPECT_EQ(demos::parse_chat_line("\r\n").what, kind::empty);
+  EXPECT_EQ(demos::parse_chat_line("").what, kind::empty);
+}
+
+TEST(ChatProtocol, RefusesBadCommandsWithAReason) {
+  using kind = demos::chat_command::kind;
+  for (auto line : {"/nick", "/nick ", "/nick two words", "/nick *star",
+                    "/nick 123456789012345678901234567890123"}) {
+    auto cmd = demos::parse_chat_line(line);
+    EXPECT_EQ(cmd.what, kind::invalid) << line;
+    EXPECT_EQ(cmd.text, "a nickname is 1 to 32 letters, digits, '-' or '_'")
+      << line;
+  }
+  auto unknown = demos::parse_chat_line("/shout hi");
+  EXPECT_EQ(unknown.what, kind::invalid);
+  EXPECT_EQ(unknown.text,
+            "unknown command /shout (there are /nick NAME and /quit)");
+  EXPECT_EQ(demos::parse_chat_line("/quit now").what, kind::invalid);
+  EXPECT_TRUE(demos::valid_nick("12345678901234567890123456789012"));
+  EXPECT_FALSE(demos::valid_nick(std::string_view{"a\0b", 3}));
 }
 
 } // namespace
