@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
             libgmock-dev libbenchmark-dev python3 openssl
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test test-asan test-tsan demo bench clean
 
 all: build
 
@@ -27,6 +27,34 @@ build: deps
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300
 
+# Every test again, built with AddressSanitizer (leak detection on) and
+# UndefinedBehaviorSanitizer: any report fails its test. Suppressions, each
+# with its reason, are in cmake/sanitizers/ (third-party code only). The
+# consumer tests (a separate, uninstrumented build of a user's project) and
+# the benchmarks are left out. docs/reliability.md.
+ASAN_DIR ?= build-asan
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/cmake/sanitizers/lsan.supp \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/cmake/sanitizers/ubsan.supp
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DACTORSTREAMS_SANITIZERS=address,undefined -DACTORSTREAMS_BUILD_BENCH=OFF
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	cd $(ASAN_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS) \
+	  --timeout 600 -E '^consumer\.'
+
+# ThreadSanitizer on what it can judge: Debian's CAF is not instrumented,
+# so only the reader core and the Asio layer, with their own threaded tests
+# (tests/tsan/). docs/reliability.md.
+TSAN_DIR ?= build-tsan
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DACTORSTREAMS_SANITIZERS=thread -DACTORSTREAMS_BUILD_BENCH=OFF \
+	  -DACTORSTREAMS_BUILD_DEMOS=OFF
+	cmake --build $(TSAN_DIR) -j$(JOBS) --target tsan_tests
+	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j$(JOBS) --timeout 600 -R '^tsan\.'
+
 demo: build
 	./demos/run_demos.sh $(BUILD_DIR)/demos
 
@@ -38,4 +66,4 @@ bench: build
 	./bench/bench_all.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)

@@ -319,6 +319,7 @@ void read_buffer::drop(std::size_t n) {
 void read_buffer::unread(bytes chunk) {
   if (chunk.empty())
     return;
+  const auto n = chunk.size(); // before the move below
   if (empty()) {
     data_ = std::move(chunk);
     head_ = 0;
@@ -328,7 +329,7 @@ void read_buffer::unread(bytes chunk) {
     // bytes always sit in data_; the kept chunks stay behind, in order.)
     data_.insert(head_ + unread_, chunk);
   }
-  unread_ += chunk.size();
+  unread_ += n;
   // Scan positions were relative to the old front.
   scan_offset_ = 0;
 }
