@@ -1,8 +1,10 @@
 # Two commands on a fresh Debian machine:
 #   make demo   installs what is missing, builds, runs the four examples
 #   make test   installs what is missing, builds, runs every test
-# Also: make deps | build | bench | clean
+# Also: make deps | build | bench | clean, and the hardening runs:
+#   make test-asan | test-tsan | fuzz | soak   (docs/reliability.md)
 
+SHELL := /bin/bash
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= 2
@@ -13,7 +15,7 @@ CMAKE_FLAGS ?=
 PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
             libgmock-dev libbenchmark-dev python3 openssl
 
-.PHONY: all deps build test test-asan test-tsan demo bench clean
+.PHONY: all deps build test test-asan test-tsan fuzz demo bench clean
 
 all: build
 
@@ -55,6 +57,29 @@ test-tsan: deps
 	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j$(JOBS) --timeout 600 -R '^tsan\.'
 
+# libFuzzer on the reader core and the demos' parsers (tests/fuzz/), with
+# ASan and UBSan: FUZZ_SECONDS per target (default 60), starting from the
+# checked-in seed corpus; new inputs go to $(FUZZ_DIR)/corpus, crashes to
+# $(FUZZ_DIR)/crashes. Longer: make fuzz FUZZ_SECONDS=3600. docs/reliability.md.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := read_buffer http_request http_text chat_line
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+fuzz: deps
+	@./scripts/install_deps.sh $(FUZZ_PACKAGES)
+	cmake -S tests/fuzz -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_DIR) -j$(JOBS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t 2>&1 \
+	    | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|.*invariant|.*differ)' ; \
+	  test "$${PIPESTATUS[0]}" = 0 || { echo "fuzz_$$t FAILED: see $(FUZZ_DIR)/crashes/$$t"; exit 1; }; \
+	done; echo "fuzz: all targets ran $(FUZZ_SECONDS) s without a failure"
+
 demo: build
 	./demos/run_demos.sh $(BUILD_DIR)/demos
 
@@ -66,4 +91,4 @@ bench: build
 	./bench/bench_all.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)

@@ -43,7 +43,8 @@ inline bool valid_nick(std::string_view name) {
 }
 
 /// Parses one line as a client sent it (with or without its "\n" or
-/// "\r\n").
+/// "\r\n"). Text is said as it came; a command's trailing blanks are
+/// ignored.
 inline chat_command parse_chat_line(std::string_view line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
     line.remove_suffix(1);
@@ -52,6 +53,9 @@ inline chat_command parse_chat_line(std::string_view line) {
     return {kind::empty, {}};
   if (line.front() != '/')
     return {kind::say, std::string{line}};
+  // Blanks after a command are not part of it ("/quit " quits).
+  while (line.back() == ' ' || line.back() == '\t')
+    line.remove_suffix(1);
   auto space = line.find(' ');
   auto name = line.substr(1, space == std::string_view::npos
                                ? std::string_view::npos

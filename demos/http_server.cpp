@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "demo_args.hpp"
+#include "http_request.hpp"
 #include "print_line.hpp"
 #include "py_repr.hpp"
 #include "stop_signals.hpp"
@@ -35,9 +36,6 @@ namespace {
 
 /// A client gets this long for each line of its request head.
 constexpr auto line_timeout = std::chrono::seconds{10};
-
-/// Longest request head accepted, in lines.
-constexpr std::size_t max_head_lines = 100;
 
 using demos::print_line;
 
@@ -50,34 +48,11 @@ void report(const std::string& what, const caf::error& err) {
 }
 
 /// The request head read so far.
-struct request_head {
-  std::string request_line;
-  std::size_t lines = 0;
+struct connection_state {
+  demos::request_head head;
   /// A response is on its way: whatever else arrives is ignored.
   bool answered = false;
 };
-
-std::string strip_eol(std::string line) {
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-    line.pop_back();
-  return line;
-}
-
-std::vector<std::string> split_words(const std::string& line) {
-  std::vector<std::string> words;
-  std::size_t pos = 0;
-  while (pos < line.size()) {
-    auto start = line.find_first_not_of(' ', pos);
-    if (start == std::string::npos)
-      break;
-    auto end = line.find(' ', start);
-    if (end == std::string::npos)
-      end = line.size();
-    words.emplace_back(line.substr(start, end - start));
-    pos = end;
-  }
-  return words;
-}
 
 std::string http_date() {
   std::time_t now = std::time(nullptr);
@@ -91,17 +66,16 @@ std::string http_date() {
 /// Writes the response to `head`, logs it, drains, closes and ends the
 /// actor once the connection is closed.
 void respond(caf::event_based_actor* self, as::stream_writer writer,
-             const std::string& request_line, int status,
-             std::string_view reason, const std::string& body,
-             bool send_body) {
+             const std::string& request_line, const demos::http_answer& answer) {
+  const auto status = answer.status;
   std::string response = "HTTP/1.0 " + std::to_string(status) + " ";
-  response += reason;
+  response += answer.reason;
   response += "\r\nContent-Type: text/plain\r\nContent-Length: "
-              + std::to_string(body.size())
+              + std::to_string(answer.body.size())
               + "\r\nServer: actorstreams-demo\r\nDate: " + http_date()
               + "\r\nConnection: close\r\n\r\n";
-  if (send_body)
-    response += body;
+  if (answer.send_body)
+    response += answer.body;
   writer.write(std::move(response));
   writer.get_extra_info("peername")
     .then(
@@ -130,68 +104,38 @@ void respond(caf::event_based_actor* self, as::stream_writer writer,
     });
 }
 
-/// Answers a complete request head.
-void answer(caf::event_based_actor* self, as::stream_writer writer,
-            const std::string& request_line) {
-  auto words = split_words(request_line);
-  if (words.size() != 3 || words[2].rfind("HTTP/", 0) != 0) {
-    respond(self, writer, request_line, 400, "Bad Request", "Bad request\n",
-            true);
-    return;
-  }
-  const auto& method = words[0];
-  if (method == "GET" || method == "HEAD")
-    respond(self, writer, request_line, 200, "OK", "Test message",
-            method == "GET");
-  else
-    respond(self, writer, request_line, 501, "Not Implemented",
-            "Not implemented\n", true);
-}
-
 /// One actor per client. The connection pushes the request head line by
 /// line; one line is granted at a time, so the head is parsed as it comes
 /// and nothing beyond the blank line is cut.
 caf::behavior handle_http(caf::event_based_actor* self,
                           as::stream_reader reader, as::stream_writer writer) {
-  auto head = std::make_shared<request_head>();
+  auto state = std::make_shared<connection_state>();
   reader.subscribe(caf::actor{self}, as::framing::lines(), 1);
   // Responds (once) and stops reading.
-  auto finish = [self, writer, head](int status, std::string_view reason,
-                                     const std::string& body) {
-    head->answered = true;
-    respond(self, writer, head->request_line, status, reason, body, true);
+  auto finish = [self, writer, state](const demos::http_answer& answer) {
+    state->answered = true;
+    respond(self, writer, state->head.request_line(), answer);
   };
   return {
-    [self, reader, writer, head, finish](as::frame_atom,
-                                         const as::connection_actor&,
-                                         as::bytes& line) {
-      if (head->answered)
+    [reader, state, finish](as::frame_atom, const as::connection_actor&,
+                            as::bytes& line) {
+      if (state->answered)
         return;
-      if (++head->lines > max_head_lines) {
-        finish(431, "Request Header Fields Too Large",
-               "Too many header lines\n");
-        return;
-      }
-      auto text = strip_eol(std::move(line));
-      if (head->request_line.empty()) {
-        // RFC 9112: ignore empty lines before the request line.
-        head->request_line = std::move(text);
-      } else if (text.empty()) {
-        head->answered = true;
-        answer(self, writer, head->request_line);
+      if (auto answer = state->head.add_line(line)) {
+        finish(*answer);
         return;
       }
       reader.grant(1);
     },
-    [head, finish](as::frame_atom, const as::connection_actor&,
-                   const caf::error&) {
+    [state, finish](as::frame_atom, const as::connection_actor&,
+                    const caf::error&) {
       // An over-long line (limit_overrun): the connection skipped it.
-      if (!head->answered)
-        finish(431, "Request Header Fields Too Large", "Line too long\n");
+      if (!state->answered)
+        finish(demos::request_head::line_too_long());
     },
-    [self, writer, head](as::stream_end_atom, const as::connection_actor&,
-                         const caf::error& reason) {
-      if (head->answered)
+    [self, writer, state](as::stream_end_atom, const as::connection_actor&,
+                          const caf::error& reason) {
+      if (state->answered)
         return; // our own close ending the stream
       // EOF (or a failure) before the end of the head: nobody to answer.
       if (reason)
@@ -199,8 +143,8 @@ caf::behavior handle_http(caf::event_based_actor* self,
       writer.close();
       self->quit();
     },
-    caf::after(line_timeout) >> [self, writer, head] {
-      if (head->answered)
+    caf::after(line_timeout) >> [self, writer, state] {
+      if (state->answered)
         return;
       report("reading the request",
              as::make_error(as::stream_errc::timeout,

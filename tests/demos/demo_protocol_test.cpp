@@ -11,6 +11,7 @@
 #include "chat_protocol.hpp"
 #include "echo_handlers.hpp"
 #include "http_headers.hpp"
+#include "http_request.hpp"
 #include "streams/testing.hpp"
 #include "streams/testing_gtest.hpp"
 #include "test_support.hpp"
@@ -174,6 +175,12 @@ TEST(HttpHeaders, RefusesWhatIsNotAUsableUrl) {
   EXPECT_EQ(why_of("http://h:8o/"), "invalid port in the URL");
   EXPECT_EQ(why_of("http://h:0/"), "port out of range in the URL");
   EXPECT_EQ(why_of("http://h:65536/"), "port out of range in the URL");
+  // A line break in the URL would inject a header into the request.
+  EXPECT_EQ(why_of("http://h/\r\nX-Injected: 1"),
+            "control character or space in the URL");
+  EXPECT_EQ(why_of("http://a b/"), "control character or space in the URL");
+  EXPECT_EQ(why_of(std::string_view{"http://h\0/", 10}),
+            "control character or space in the URL");
 }
 
 TEST(HttpHeaders, DecodesLatin1AndStripsAsPython) {
@@ -276,6 +283,50 @@ TEST(HttpHeaders, EveryReadFaultEndsWithAnErrorAndThePrefixOfTheHeaders) {
 
 // -- chat's commands ----------------------------------------------------------
 
+// -- http_server's request head --------------------------------------------------
+
+TEST(HttpRequest, AnswersByMethodAndRefusesMalformedRequestLines) {
+  auto status = [](std::string_view line) {
+    return demos::answer_request(line).status;
+  };
+  EXPECT_EQ(status("GET / HTTP/1.0"), 200);
+  EXPECT_TRUE(demos::answer_request("GET / HTTP/1.1").send_body);
+  EXPECT_FALSE(demos::answer_request("HEAD /x HTTP/1.0").send_body);
+  EXPECT_EQ(demos::answer_request("HEAD /x HTTP/1.0").body, "Test message");
+  EXPECT_EQ(status("  GET   /   HTTP/1.0 "), 200);
+  EXPECT_EQ(status("POST / HTTP/1.0"), 501);
+  EXPECT_EQ(status("GET / FTP/1.0"), 400);
+  EXPECT_EQ(status("GET /"), 400);
+  EXPECT_EQ(status("GET / HTTP/1.0 extra"), 400);
+  EXPECT_EQ(status(""), 400);
+}
+
+TEST(HttpRequest, AHeadEndsAtItsBlankLineAfterSkippingLeadingOnes) {
+  demos::request_head head;
+  EXPECT_EQ(head.add_line("\r\n"), std::nullopt);
+  EXPECT_EQ(head.add_line("\n"), std::nullopt);
+  EXPECT_EQ(head.add_line("HEAD /x HTTP/1.0\r\n"), std::nullopt);
+  EXPECT_EQ(head.request_line(), "HEAD /x HTTP/1.0");
+  EXPECT_EQ(head.add_line("Host: a\r\n"), std::nullopt);
+  auto answer = head.add_line("\r\n");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_FALSE(answer->send_body);
+  EXPECT_EQ(head.lines(), 5u);
+}
+
+TEST(HttpRequest, AHeadOfTooManyLinesIsRefusedWith431) {
+  demos::request_head head;
+  EXPECT_EQ(head.add_line("GET / HTTP/1.0\r\n"), std::nullopt);
+  for (std::size_t i = 1; i < demos::max_head_lines; ++i)
+    ASSERT_EQ(head.add_line("X: y\r\n"), std::nullopt) << "line " << i;
+  auto answer = head.add_line("X: y\r\n");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 431);
+  EXPECT_EQ(answer->body, "Too many header lines\n");
+  EXPECT_EQ(demos::request_head::line_too_long().status, 431);
+}
+
 TEST(ChatProtocol, ParsesWhatAClientTypes) {
   using kind = demos::chat_command::kind;
   auto say = demos::parse_chat_line("hello there\r\n");
@@ -285,6 +336,12 @@ TEST(ChatProtocol, ParsesWhatAClientTypes) {
   EXPECT_EQ(nick.what, kind::nick);
   EXPECT_EQ(nick.text, "alice_2");
   EXPECT_EQ(demos::parse_chat_line("/quit\n").what, kind::quit);
+  // A command's trailing blanks are not part of it (found by fuzz_chat_line:
+  // "/quit " quit and "/quit  " did not).
+  EXPECT_EQ(demos::parse_chat_line("/quit \r\n").what, kind::quit);
+  EXPECT_EQ(demos::parse_chat_line("/quit \t ").what, kind::quit);
+  EXPECT_EQ(demos::parse_chat_line("/nick bob  \n").text, "bob");
+  EXPECT_EQ(demos::parse_chat_line("hi  \n").text, "hi  ");
   EXPECT_EQ(demos::parse_chat_line("\r\n").what, kind::empty);
   EXPECT_EQ(demos::parse_chat_line("").what, kind::empty);
 }
