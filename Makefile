@@ -11,9 +11,10 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 
 # Debian packages the build, the tests and the demos need (libssl-dev: TLS;
-# openssl: the tests' and the demo's throwaway certificates).
+# openssl: the tests' and the demo's throwaway certificates; iproute2: `ss`,
+# which shows a listening socket's backlog).
 PACKAGES := cmake make g++ libcaf-dev libasio-dev libssl-dev libgtest-dev \
-            libgmock-dev libbenchmark-dev python3 openssl
+            libgmock-dev libbenchmark-dev python3 openssl iproute2
 
 .PHONY: all deps build test test-asan test-tsan fuzz demo bench clean
 

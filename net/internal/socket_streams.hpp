@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <map>
 #include <memory>
@@ -200,6 +201,13 @@ struct pipe_streams {
   bool can_write_eof() const { return has_wr; }
 
   void shutdown_send(std::error_code& ec) {
+    // A socket given as a pipe end stays open while another descriptor
+    // refers to it (the read end's, whose dup this may be): closing ours
+    // alone would send no FIN, so shut its sending side down first.
+    struct stat st {};
+    if (wr.is_open() && ::fstat(wr.native_handle(), &st) == 0
+        && S_ISSOCK(st.st_mode))
+      ::shutdown(wr.native_handle(), SHUT_WR);
     wr.close(ec);
   }
 

@@ -225,14 +225,15 @@ inline raw_fd raw_accept(int listener,
 }
 
 /// What a raw socket reads once the peer is gone: "eof", "reset", the bytes
-/// it read first ("data:..."), or "timeout".
+/// it read first ("data:..."), or "timeout" (after bytes: "data:...,
+/// then timeout", so that an end that never came is not taken for one).
 inline std::string raw_wait_end(int fd,
                                 std::chrono::milliseconds timeout = io_wait) {
   std::string data;
   for (;;) {
     pollfd pfd{fd, POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(timeout.count())) != 1)
-      return data.empty() ? "timeout" : "data:" + data;
+      return data.empty() ? "timeout" : "data:" + data + ", then timeout";
     char buf[4096];
     auto n = ::recv(fd, buf, sizeof(buf), 0);
     if (n == 0)

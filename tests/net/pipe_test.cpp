@@ -231,6 +231,28 @@ TEST_F(Pipe, OneSocketAsBothEndsWorksBothWaysAndClosingClosesIt) {
   EXPECT_EQ(testing::raw_wait_end(peer.get()), "data:bye");
 }
 
+TEST_F(Pipe, WriteEofOnOneSocketAsBothEndsSendsFinAndReadingGoesOn) {
+  // The write side is a dup of the read side: closing it alone would leave
+  // the socket open, so write_eof must shut the socket's sending side down.
+  int sv[2] = {-1, -1};
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0)
+    << std::strerror(errno);
+  int fd = sv[0];
+  testing::raw_fd peer{sv[1]};
+  auto conn = value_of(open_pipe_connection(sys(), fd, fd).get(io_wait));
+  EXPECT_TRUE(value_of(conn.writer.can_write_eof().get(io_wait)));
+  conn.writer.write("last words");
+  conn.writer.write_eof();
+  EXPECT_EQ(testing::raw_wait_end(peer.get()), "data:last words");
+  // The other direction is still open: the peer answers, then ends too.
+  ASSERT_EQ(::send(peer.get(), "reply\n", 6, MSG_NOSIGNAL), 6);
+  EXPECT_EQ(value_of(conn.reader.readline().get(io_wait)), "reply\n");
+  ::shutdown(peer.get(), SHUT_WR);
+  EXPECT_EQ(value_of(conn.reader.read(-1).get(io_wait)), "");
+  conn.writer.close();
+  EXPECT_TRUE(conn.writer.wait_closed().get(io_wait));
+}
+
 TEST_F(Pipe, AnUnusableWriteFdFailsWithInvalidArgumentAndLeavesBothToTheCaller) {
   int p[2] = {-1, -1};
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0) << std::strerror(errno);

@@ -12,7 +12,12 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -201,6 +206,125 @@ TEST_F(Server, AnUnawaitedStartServerBindsNothing) {
   EXPECT_EQ(srv.port(), port);
   auto raw = testing::raw_tcp_connect(port);
   EXPECT_TRUE(raw) << std::strerror(errno);
+  EXPECT_TRUE(slot->take());
+}
+
+// -- listening options: backlog, reuse_address, reuse_port ---------------------------
+
+/// The TCP states of the sockets on local port `port` (/proc/net/tcp,
+/// hexadecimal: 0A listen, 06 time-wait, ...).
+std::vector<std::string> tcp_states_on_port(uint16_t port) {
+  std::ifstream in{"/proc/net/tcp"};
+  std::vector<std::string> states;
+  std::string line;
+  char wanted[8];
+  std::snprintf(wanted, sizeof wanted, ":%04X", port);
+  std::getline(in, line); // the header
+  while (std::getline(in, line)) {
+    std::istringstream fields{line};
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (local.size() >= 5 && local.substr(local.size() - 5) == wanted)
+      states.push_back(state);
+  }
+  return states;
+}
+
+/// The accept queue length the kernel gave the listening socket on
+/// 127.0.0.1:`port` (`ss`'s Send-Q column), or nullopt without `ss`.
+std::optional<int> listen_backlog(uint16_t port) {
+  auto cmd = "ss -Hltn 'sport = :" + std::to_string(port) + "' 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe{::popen(cmd.c_str(), "r"),
+                                             ::pclose};
+  if (!pipe)
+    return std::nullopt;
+  char buf[512];
+  std::string out;
+  while (auto n = std::fread(buf, 1, sizeof buf, pipe.get()))
+    out.append(buf, n);
+  std::istringstream fields{out};
+  std::string state;
+  int recv_q = -1;
+  int send_q = -1;
+  if (!(fields >> state >> recv_q >> send_q) || state != "LISTEN")
+    return std::nullopt;
+  return send_q;
+}
+
+TEST_F(Server, BacklogIsTheLengthOfTheListeningSocketsAcceptQueue) {
+  if (std::system("command -v ss >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "SKIPPED LOUDLY: `ss` (Debian iproute2, installed by make "
+                    "deps) is missing: the backlog cannot be observed";
+  server_options opts;
+  opts.backlog = 7;
+  auto srv = listen(opts);
+  EXPECT_EQ(listen_backlog(srv.port()), 7);
+  auto dflt = listen();
+  EXPECT_EQ(listen_backlog(dflt.port()), 100);
+}
+
+TEST_F(Server, ReusePortLetsTwoServersListenOnOnePortAndWithoutItTheSecondFails) {
+  server_options opts;
+  opts.reuse_port = true;
+  auto first = listen(opts);
+  auto second = value_of(start_server(sys(), connection_slot::handler(slot),
+                                      "127.0.0.1", first.port(), opts)
+                           .get(io_wait),
+                         "the second server on the port, with reuse_port");
+  EXPECT_EQ(second.port(), first.port());
+  // The kernel spreads clients over both; each is served.
+  for (int i = 0; i < 4; ++i) {
+    auto client = connect(first);
+    auto accepted = slot->take();
+    ASSERT_TRUE(accepted);
+    client.writer.write("shared\n");
+    EXPECT_EQ(value_of(accepted->reader.readline().get(io_wait)), "shared\n");
+  }
+  // Without it, the port is taken.
+  auto err = error_of(start_server(sys(), connection_slot::handler(slot),
+                                   "127.0.0.1", first.port())
+                        .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::bind_failed) << describe(err);
+}
+
+TEST_F(Server, ReuseAddressRebindsAPortWhoseLastConnectionIsInTimeWait) {
+  auto srv = listen();
+  const auto port = srv.port();
+  {
+    // The server's side closes first, so its end of the connection (on the
+    // server's port) lingers in TIME_WAIT.
+    auto client = connect(srv);
+    auto accepted = slot->take();
+    ASSERT_TRUE(accepted);
+    accepted->writer.close();
+    EXPECT_EQ(value_of(client.reader.read(-1).get(io_wait)), "");
+    client.writer.close();
+    EXPECT_TRUE(client.writer.wait_closed().get(io_wait));
+  }
+  srv.close();
+  ASSERT_TRUE(srv.wait_closed().get(io_wait));
+  auto states = tcp_states_on_port(port);
+  for (int i = 0; i < 200 && std::count(states.begin(), states.end(), "06") == 0;
+       ++i) {
+    std::this_thread::sleep_for(10ms);
+    states = tcp_states_on_port(port);
+  }
+  ASSERT_EQ(std::count(states.begin(), states.end(), "06"), 1)
+    << "the server's end of the connection should be in TIME_WAIT";
+  // Without SO_REUSEADDR, Linux refuses the port while TIME_WAIT holds it.
+  server_options strict;
+  strict.reuse_address = false;
+  auto err = error_of(start_server(sys(), connection_slot::handler(slot),
+                                   "127.0.0.1", port, strict)
+                        .get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::bind_failed) << describe(err);
+  // With it (the default, as asyncio's on POSIX), the server starts again.
+  auto again = value_of(start_server(sys(), connection_slot::handler(slot),
+                                     "127.0.0.1", port)
+                          .get(io_wait),
+                        "start_server with reuse_address");
+  EXPECT_EQ(again.port(), port);
+  auto client = connect(again);
   EXPECT_TRUE(slot->take());
 }
 
