@@ -68,6 +68,11 @@ protected:
     // nop
   }
 
+  /// Runs on close: stops what is still under way before binding.
+  virtual void cancel() {
+    // nop
+  }
+
   void report(caf::expected<listen_result> result) {
     if (auto f = std::move(on_open_))
       f(std::move(result));
@@ -210,6 +215,7 @@ private:
     if (closed_)
       return;
     closed_ = true;
+    cancel();
     bool had_acceptors = !acceptors_.empty();
     shut_acceptors();
     if (had_acceptors)
@@ -246,6 +252,9 @@ protected:
       host_, std::to_string(port_), asio::ip::tcp::resolver::passive,
       [self](const std::error_code& ec,
              asio::ip::tcp::resolver::results_type results) {
+        // Closed meanwhile: that is the outcome, whatever the name gave.
+        if (self->closed_before_binding())
+          return;
         if (ec) {
           self->report(to_error(ec, io_phase::bind,
                                 "cannot resolve '" + self->host_ + "'"));
@@ -260,6 +269,12 @@ protected:
         }
         self->bind_all(endpoints);
       });
+  }
+
+  void cancel() override {
+    // The lookup's handler then runs at once (and reports closed); the
+    // lookup itself finishes on Asio's resolver thread.
+    resolver_.cancel();
   }
 
 private:

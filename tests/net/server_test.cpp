@@ -24,6 +24,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <asio/post.hpp>
+
+#include "net/internal/io.hpp"
 #include "net/io_threads.hpp"
 #include "net/sockets.hpp"
 #include "net_support.hpp"
@@ -655,6 +658,33 @@ TEST_F(Listener, ClosedBeforeItsOpenRanItReportsClosedAndLeavesTheSocketFileAlon
   tcp->close();
   err = error_of(open_listener(*tcp, nullptr));
   EXPECT_EQ(code_of(err), stream_errc::closed) << describe(err);
+}
+
+TEST_F(Listener, ClosedWhileItsNameIsResolvingItReportsClosedNotTheLookupsOutcome) {
+  // The listener's I/O thread is held until open and close are both queued
+  // there: the lookup starts, then the close runs before its answer can.
+  // The name cannot resolve, so the old outcome (the resolve error) and the
+  // right one (closed) differ.
+  for (const char* host : {"no-such-host.invalid", "localhost"}) {
+    std::promise<void> release;
+    auto held = release.get_future().share();
+    std::promise<void> holding;
+    asio::post(net::context_of(io(), 0), [held, &holding] {
+      holding.set_value();
+      held.wait();
+    });
+    holding.get_future().wait();
+    auto lst = net::make_tcp_listener(io(), host, 0);
+    using outcome = caf::expected<net::listen_result>;
+    auto done = std::make_shared<std::promise<outcome>>();
+    auto result = done->get_future();
+    lst->open([done](outcome x) { done->set_value(std::move(x)); }, nullptr);
+    lst->close();
+    release.set_value();
+    ASSERT_EQ(result.wait_for(io_wait), std::future_status::ready) << host;
+    auto err = error_of(result.get());
+    EXPECT_EQ(code_of(err), stream_errc::closed) << host << ": " << describe(err);
+  }
 }
 
 /// The child of EveryAcceptorRetriesOnItsOwnWhenDescriptorsRunOut (run by
