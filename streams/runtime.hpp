@@ -33,9 +33,20 @@ public:
 /// for your actors. Does nothing on a system without the I/O module.
 void shutdown(caf::actor_system& sys);
 
+/// Call on a thread of yours that spawned actors with CAF itself
+/// (`sys.spawn`, a `scoped_actor`) and outlives the runtime, once it is done
+/// spawning: CAF 0.17 pins the system's logger to every thread that spawns,
+/// and the system's destruction waits until each such thread has ended or
+/// released it. actorstreams' own calls (get(), open_connection,
+/// start_server, ...) release the thread themselves.
+void release_thread() noexcept;
+
 /// The embedded default: one line gives a working actor system with its I/O
 /// threads. Destroying it closes every server and connection actorstreams
-/// opened, stops the I/O threads and the system, and returns promptly.
+/// opened, stops the I/O threads and the system, and returns promptly;
+/// should it wait longer than `actorstreams.shutdown-warning` (5 s), it says
+/// on stderr what it waits for (usually a thread that needs
+/// `release_thread`).
 class runtime {
 public:
   runtime();

@@ -236,6 +236,116 @@ TEST(Runtime, DestroyingItReturnsWhileAThreadThatAwaitedRequestsLivesOn) {
   user.join();
 }
 
+/// A thread that spawns an actor with CAF itself, then lives on, idle,
+/// until `end()`; `release` makes it call release_thread() after spawning.
+class spawning_thread {
+public:
+  spawning_thread(caf::actor_system& sys, bool release) {
+    thread_ = std::thread{[this, &sys, release] {
+      auto worker = sys.spawn([](caf::event_based_actor* self) {
+        self->quit();
+      });
+      worker = nullptr;
+      if (release)
+        release_thread();
+      std::unique_lock guard{mtx_};
+      spawned_ = true;
+      cv_.notify_all();
+      cv_.wait(guard, [this] { return end_; });
+    }};
+    std::unique_lock guard{mtx_};
+    cv_.wait(guard, [this] { return spawned_; });
+  }
+
+  void end() {
+    {
+      std::lock_guard guard{mtx_};
+      end_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+  ~spawning_thread() {
+    end();
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool spawned_ = false;
+  bool end_ = false;
+  std::thread thread_;
+};
+
+TEST(Runtime, AThreadThatSpawnedAndCalledReleaseThreadDoesNotHoldUpItsEnd) {
+  auto rt = std::make_unique<runtime>();
+  spawning_thread user{rt->system(), true};
+  {
+    watchdog bound{"destroying the runtime while a released thread lives"};
+    rt.reset();
+  }
+  user.end();
+}
+
+TEST(Runtime, DestroyingItWhileASpawningThreadLivesOnSaysWhatItWaitsFor) {
+  // CAF 0.17 cannot end the system before that thread: the runtime cannot
+  // fix it, so it says so, loudly, and ends once the thread is gone.
+  config cfg;
+  cfg.set("actorstreams.shutdown-warning",
+          caf::timespan{std::chrono::milliseconds{100}});
+  auto rt = std::make_unique<runtime>(std::move(cfg));
+  spawning_thread user{rt->system(), false};
+  ::testing::internal::CaptureStderr();
+  std::promise<void> destroyed;
+  auto done = destroyed.get_future();
+  std::thread destroyer{[&] {
+    rt.reset();
+    destroyed.set_value();
+  }};
+  // Still waiting well after the warning.
+  EXPECT_EQ(done.wait_for(1s), std::future_status::timeout);
+  user.end();
+  EXPECT_EQ(done.wait_for(io_wait), std::future_status::ready);
+  destroyer.join();
+  auto said = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("destroying the runtime has waited 100 ms"),
+            std::string::npos) << said;
+  EXPECT_NE(said.find("a thread of yours that called sys.spawn"),
+            std::string::npos) << said;
+  EXPECT_NE(said.find("actorstreams::release_thread()"), std::string::npos)
+    << said;
+}
+
+TEST(Runtime, ARuntimeMadeOnOneThreadIsDestroyedOnAnotherWhileTheFirstLivesOn) {
+  // CAF's constructor pins the logger to the constructing thread; the
+  // runtime must not wait for that thread when destroyed elsewhere.
+  auto rt = std::make_unique<runtime>();
+  auto reader = make_stream_reader(rt->system());
+  std::promise<void> destroyed;
+  auto done = destroyed.get_future();
+  std::thread destroyer{[&] {
+    rt.reset();
+    destroyed.set_value();
+  }};
+  EXPECT_EQ(done.wait_for(io_wait), std::future_status::ready);
+  if (done.wait_for(0s) != std::future_status::ready)
+    release_thread(); // so that the destroyer ends and the test can report
+  destroyer.join();
+}
+
+TEST(Runtime, ARuntimeThatEndsPromptlySaysNothing) {
+  config cfg;
+  cfg.set("actorstreams.shutdown-warning",
+          caf::timespan{std::chrono::milliseconds{500}});
+  auto rt = std::make_unique<runtime>(std::move(cfg));
+  auto reader = make_stream_reader(rt->system());
+  ::testing::internal::CaptureStderr();
+  rt.reset();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST(Runtime, ARuntimeWithTwoIoThreadsServesConcurrentClients) {
   config cfg;
   cfg.io_threads(2);
