@@ -184,6 +184,10 @@ struct connection_options {
   /// How long a connection whose owner terminated waits for a new owner
   /// before it closes (see `owner_atom`).
   caf::timespan owner_grace = default_owner_grace;
+  /// Opt-in: closes the connection once no byte has come from the peer for
+  /// this long (a silent or slowloris peer); pending and later reads fail
+  /// with `timeout`, bytes already received stay readable. Off by default.
+  caf::timespan idle_timeout = no_idle_timeout;
 };
 
 /// Spawns a connection actor over `transport` (none: an in-memory reader

@@ -469,9 +469,27 @@ void connection_state::close(bool abort) {
   serve();
 }
 
+void connection_state::close_idle() {
+  // Reads fail with the reason, not with a plain EOF; what arrived before
+  // stays readable. The peer is not waited for: abort.
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              opts.idle_timeout)
+              .count();
+  source_error = make_error(stream_errc::timeout,
+                            "no data from the peer for " + std::to_string(ms)
+                              + " ms (idle_timeout): connection closed");
+  buf.feed_error();
+  close(true);
+}
+
 void connection_state::on_connected() {
   connected = true;
   connect_due.reset();
+  if (opts.idle_timeout > caf::timespan::zero()) {
+    last_input = self->clock().now();
+    idle_due = last_input + opts.idle_timeout;
+    arm(*idle_due);
+  }
   for (auto& p : connectors)
     p.rp.deliver(caf::unit);
   connectors.clear();
@@ -480,6 +498,8 @@ void connection_state::on_connected() {
 }
 
 void connection_state::on_data(bytes data) {
+  if (idle_due)
+    last_input = self->clock().now(); // checked when idle_due comes
   auto n = data.size();
   buf.feed_data(std::move(data));
   transport->consumed(n);
@@ -638,6 +658,15 @@ void connection_state::expire(uint64_t token) {
     if (!owner)
       close(write_paused);
   }
+  if (idle_due && *idle_due <= now) {
+    idle_due.reset();
+    if (!closing && !lost) {
+      if (last_input + opts.idle_timeout <= now)
+        close_idle();
+      else
+        idle_due = last_input + opts.idle_timeout;
+    }
+  }
   if (connect_due && *connect_due <= now) {
     connect_due.reset();
     if (!connected && !lost) {
@@ -665,6 +694,8 @@ void connection_state::expire(uint64_t token) {
   std::optional<time_point> next = connect_due;
   if (orphan_due && (!next || *orphan_due < *next))
     next = orphan_due;
+  if (idle_due && (!next || *idle_due < *next))
+    next = idle_due;
   for (auto& w : waiters)
     if (w.due && (!next || *w.due < *next))
       next = w.due;

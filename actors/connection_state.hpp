@@ -88,6 +88,10 @@ struct connection_state {
   caf::actor_addr owner;
   /// When the connection closes for want of an owner.
   std::optional<time_point> orphan_due;
+  /// With an idle_timeout: when the peer last sent bytes (or the connection
+  /// was made), and the deadline armed for the check.
+  time_point last_input;
+  std::optional<time_point> idle_due;
   bool connected = false;
   bool write_paused = false;
   /// The write buffer after the last write of this activation (at least
@@ -221,6 +225,9 @@ struct connection_state {
   void orphan();
 
   void expire(uint64_t token);
+
+  /// The idle_timeout passed with no byte from the peer: closes.
+  void close_idle();
 
   /// The requester `who` is gone: drops its parked requests.
   void forget(const caf::actor_addr& who);

@@ -73,6 +73,9 @@ inline constexpr caf::timespan no_deadline = caf::timespan::max();
 /// closes (connection_actor.hpp, `owner_atom`).
 inline constexpr caf::timespan default_owner_grace = std::chrono::seconds{5};
 
+/// `idle_timeout` off: a connection may stay silent for ever.
+inline constexpr caf::timespan no_idle_timeout = caf::timespan::zero();
+
 // -- requests -------------------------------------------------------------------
 
 /// The read operations of a connection (readframe: a length-prefixed

@@ -7,6 +7,9 @@
 //
 // Run:   http_server [--host 127.0.0.1] [--port 8080]   (--port 0: any free)
 //        [--tls-cert cert.pem --tls-key key.pem]        (HTTPS)
+//        [--head-timeout 30] [--idle-timeout S]         (slowloris defences:
+//        the whole request head within 30 s, else 408; with --idle-timeout,
+//        a client silent for S seconds is cut off by the connection itself)
 // Try:   print_http_headers http://127.0.0.1:8080/   or   curl -i http://127.0.0.1:8080/
 // Stop:  Ctrl-C or kill -TERM <pid>; exits 0.
 //
@@ -34,8 +37,14 @@ namespace as = actorstreams;
 
 namespace {
 
-/// A client gets this long for each line of its request head.
+/// A client gets this long for each line of its request head ...
 constexpr auto line_timeout = std::chrono::seconds{10};
+
+/// ... and this long for the whole head (--head-timeout): a slowloris
+/// client that sends one line every few seconds is answered 408 and cut off.
+std::chrono::milliseconds head_timeout{30'000};
+
+using head_timeout_atom = caf::atom_constant<caf::atom("headtmo")>;
 
 using demos::print_line;
 
@@ -111,6 +120,7 @@ caf::behavior handle_http(caf::event_based_actor* self,
                           as::stream_reader reader, as::stream_writer writer) {
   auto state = std::make_shared<connection_state>();
   reader.subscribe(caf::actor{self}, as::framing::lines(), 1);
+  self->delayed_send(self, head_timeout, head_timeout_atom::value);
   // Responds (once) and stops reading.
   auto finish = [self, writer, state](const demos::http_answer& answer) {
     state->answered = true;
@@ -126,6 +136,10 @@ caf::behavior handle_http(caf::event_based_actor* self,
         return;
       }
       reader.grant(1);
+    },
+    [state, finish](head_timeout_atom) {
+      if (!state->answered)
+        finish({408, "Request Timeout", "Request head too slow\n", true});
     },
     [state, finish](as::frame_atom, const as::connection_actor&,
                     const caf::error&) {
@@ -159,6 +173,7 @@ caf::behavior handle_http(caf::event_based_actor* self,
 void usage(std::ostream& out) {
   out << "usage: http_server [--host H] [--port P] [--tls-cert PEM --tls-key "
          "PEM]\n"
+         "                   [--head-timeout S] [--idle-timeout S]\n"
          "  Answers every HTTP request with 200 OK and 'Test message';\n"
          "  HTTPS with a certificate chain and its key.\n"
          "  Defaults: --host 127.0.0.1 --port 8080; --port 0 picks a free "
@@ -172,11 +187,33 @@ int main(int argc, char** argv) {
   uint16_t port = 8080;
   std::string cert;
   std::string key;
+  std::string head_seconds;
+  std::string idle_seconds;
   if (auto code = demos::parse_args(argc, argv, "http_server", usage, host,
                                     port,
-                                    {{"--tls-cert", &cert}, {"--tls-key", &key}}))
+                                    {{"--tls-cert", &cert},
+                                     {"--tls-key", &key},
+                                     {"--head-timeout", &head_seconds},
+                                     {"--idle-timeout", &idle_seconds}}))
     return *code;
   as::server_options opts;
+  try {
+    auto ms = [](const std::string& seconds) {
+      auto value = std::stod(seconds);
+      if (!(value > 0))
+        throw std::invalid_argument{seconds};
+      return std::chrono::milliseconds{static_cast<int64_t>(value * 1000)};
+    };
+    if (!head_seconds.empty())
+      head_timeout = ms(head_seconds);
+    if (!idle_seconds.empty())
+      opts.idle_timeout = ms(idle_seconds);
+  } catch (const std::exception&) {
+    std::cerr << "http_server: a timeout is a positive number of seconds"
+              << std::endl;
+    usage(std::cerr);
+    return 2;
+  }
   if (!cert.empty() || !key.empty()) {
     auto ctx = as::tls_context::server(cert, key);
     if (!ctx) {

@@ -56,6 +56,10 @@ struct connect_options {
   /// How long the connection waits for a new owner once its owner
   /// terminated before it closes (stream_writer::set_owner).
   caf::timespan owner_grace = default_owner_grace;
+  /// Opt-in: closes the connection once no byte has come from the peer for
+  /// this long (a silent or slowloris peer); pending and later reads fail
+  /// with `timeout`, bytes already received stay readable. Off by default.
+  caf::timespan idle_timeout = no_idle_timeout;
 
   // -- TLS (docs/tls.md) -------------------------------------------------------
 

@@ -33,6 +33,7 @@ connection_options to_connection_options(const Options& opts) {
   result.write_high_water = opts.write_high_water;
   result.write_low_water = opts.write_low_water;
   result.owner_grace = opts.owner_grace;
+  result.idle_timeout = opts.idle_timeout;
   return result;
 }
 

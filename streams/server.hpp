@@ -101,6 +101,10 @@ struct server_options {
   /// How long the connection waits for a new owner once its owner
   /// terminated before it closes (stream_writer::set_owner).
   caf::timespan owner_grace = default_owner_grace;
+  /// Opt-in: closes each connection once no byte has come from the peer for
+  /// this long (a silent or slowloris peer); pending and later reads fail
+  /// with `timeout`, bytes already received stay readable. Off by default.
+  caf::timespan idle_timeout = no_idle_timeout;
   /// TLS (asyncio's `ssl`): a server context, `tls_context::server(cert,
   /// key)`. A client is handed to the handler only once its handshake
   /// succeeded; one that fails or stalls in it (until the handshake

@@ -174,8 +174,66 @@ def case_server_answers_http_client(server, client):
         check_equal(srv.stderr(), "", "http_server stderr")
 
 
+def read_to_end(sock):
+    reply = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return reply
+        reply += chunk
+
+
+def case_slowloris(server, client):
+    """A client that sends its head one line at a time, slowly, gets 408
+    once the head timeout passes; one that goes silent is cut off by the
+    connection's idle timeout; a normal client is served all along."""
+    import time
+    args = server_args(server) + ["--head-timeout", "0.6", "--idle-timeout", "0.3"]
+    with Server(args) as srv:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as slow:
+            start = time.monotonic()
+            slow.sendall(b"GET / HTTP/1.0\r\n")
+            reply = b""
+            for i in range(40):  # a header line every 0.1 s: never idle
+                time.sleep(0.1)
+                try:
+                    slow.sendall(b"X-Slow-%d: y\r\n" % i)
+                except OSError:
+                    break  # cut off
+                # A normal client meanwhile.
+                if i == 2:
+                    fast = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=20)
+                    fast.request("GET", "/")
+                    check_equal(fast.getresponse().status, 200, "a normal client's status")
+                    fast.close()
+                    check(srv.next_line().endswith(": 'GET / HTTP/1.1' 200"), "normal log line")
+            slow.settimeout(5)
+            try:
+                reply = read_to_end(slow)
+            except ConnectionResetError:
+                pass
+            elapsed = time.monotonic() - start
+        check(reply.startswith(b"HTTP/1.0 408 Request Timeout\r\n"),
+              f"slowloris reply {reply!r}")
+        check(0.5 <= elapsed < 3, f"the head timeout took {elapsed:.2f} s")
+        check(srv.next_line().endswith(": 'GET / HTTP/1.0' 408"), "408 log line")
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as silent:
+            start = time.monotonic()
+            silent.sendall(b"GET / HT")
+            silent.settimeout(5)
+            try:
+                reply = read_to_end(silent)
+            except ConnectionResetError:
+                reply = b""
+            elapsed = time.monotonic() - start
+        check_equal(reply, b"", "a silent client gets no answer")
+        check(0.25 <= elapsed < 3, f"the idle timeout took {elapsed:.2f} s")
+        check_equal(srv.stop(), 0, "http_server exit status")
+
+
 if __name__ == "__main__":
     main({
+        "slowloris": case_slowloris,
         "headers": case_headers,
         "path": case_path,
         "request_and_lines": case_request_and_lines,

@@ -312,5 +312,79 @@ TEST_F(HostilePeer, AHandlerActorKilledMidRequestHasItsConnectionClosedWithinThe
   }
 }
 
+// -- slowloris: the opt-in idle timeout --------------------------------------------
+
+TEST_F(HostilePeer, ASilentClientIsClosedByTheIdleTimeoutAndItsBytesStayReadable) {
+  server_options opts;
+  opts.idle_timeout = std::chrono::milliseconds{200};
+  auto srv = listen(opts);
+  auto bad = testing::raw_tcp_connect(srv.port());
+  ASSERT_TRUE(bad);
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(send_all(bad.get(), "GET / HT"));
+  auto start = std::chrono::steady_clock::now();
+  auto err = error_of(accepted->reader.readline().get(io_wait));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+  EXPECT_NE(describe(err).find("no data from the peer for 200 ms (idle_timeout)"),
+            std::string::npos)
+    << describe(err);
+  EXPECT_GE(waited, std::chrono::milliseconds{150});
+  // Nothing that arrived is lost; the peer sees its connection end.
+  EXPECT_EQ(value_of(accepted->reader.read(100).get(io_wait)), "GET / HT");
+  auto end = testing::raw_wait_end(bad.get());
+  EXPECT_TRUE(end == "eof" || end == "reset") << end;
+  expect_still_serving(srv);
+}
+
+TEST_F(HostilePeer, BytesThatKeepComingKeepTheIdleTimeoutAtBayUntilTheyStop) {
+  server_options opts;
+  opts.idle_timeout = std::chrono::milliseconds{300};
+  auto srv = listen(opts);
+  auto trickle = testing::raw_tcp_connect(srv.port());
+  ASSERT_TRUE(trickle);
+  auto accepted = slot->take();
+  ASSERT_TRUE(accepted);
+  // One byte every 50 ms for 1.2 s: four times the timeout in all, never
+  // silent for as long as it.
+  const std::string text = "slow but alive\n";
+  for (char ch : text.substr(0, 12)) {
+    ASSERT_TRUE(send_all(trickle.get(), std::string_view{&ch, 1}));
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(send_all(trickle.get(), text.substr(12)));
+  EXPECT_EQ(value_of(accepted->reader.readline().get(io_wait)), text);
+  // Then silence: closed.
+  auto err = error_of(accepted->reader.readline().get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+  // A connection without the option is never closed for silence.
+  auto srv2 = listen();
+  auto quiet = testing::raw_tcp_connect(srv2.port());
+  ASSERT_TRUE(quiet);
+  auto accepted2 = slot->take();
+  ASSERT_TRUE(accepted2);
+  EXPECT_EQ(code_of(error_of(accepted2->reader.readline().get(500ms))),
+            stream_errc::timeout); // the read's own timeout: nothing consumed
+  ASSERT_TRUE(send_all(quiet.get(), "late\n"));
+  EXPECT_EQ(value_of(accepted2->reader.readline().get(io_wait)), "late\n");
+}
+
+TEST_F(HostilePeer, AClientConnectionTakesTheIdleTimeoutToo) {
+  auto lst = testing::raw_tcp_socket(0, true);
+  ASSERT_TRUE(lst);
+  connect_options opts;
+  opts.idle_timeout = std::chrono::milliseconds{150};
+  auto client = value_of(open_connection(sys(), "127.0.0.1",
+                                         testing::local_port(lst.get()), opts)
+                           .get(io_wait));
+  auto peer = testing::raw_accept(lst.get());
+  ASSERT_TRUE(peer);
+  auto err = error_of(client.reader.read(10).get(io_wait));
+  EXPECT_EQ(code_of(err), stream_errc::timeout) << describe(err);
+  auto end = testing::raw_wait_end(peer.get());
+  EXPECT_TRUE(end == "eof" || end == "reset") << end;
+}
+
 } // namespace
 } // namespace actorstreams
