@@ -13,6 +13,7 @@
 #include "actors/io_module.hpp"
 #include "actors/pinned_actor.hpp"
 #include "actors/thread_logger_guard.hpp"
+#include "net/fault_transport.hpp"
 #include "streams/errors.hpp"
 
 namespace actorstreams {
@@ -351,6 +352,11 @@ connection_actor spawn_connection(caf::actor_system& sys,
     cfg.host = where != net::transport::no_affinity ? &mod->unit(where)
                                                     : &mod->pick_unit();
   }
+  // Injected faults wrap a transport that lives on an I/O thread (an
+  // in-memory one injects its own).
+  if (opts.faults.any() && transport
+      && transport->affinity() != net::transport::no_affinity)
+    transport = net::inject_faults(std::move(transport), opts.faults);
   auto hdl = sys.spawn_class<connection_impl, caf::hidden>(
     cfg, std::move(transport), opts, std::move(server));
   if (mod)

@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "net/fault_plan.hpp"
 #include "net/transport.hpp"
 #include "streams/bytes.hpp"
 #include "streams/framing.hpp"
@@ -188,6 +189,10 @@ struct connection_options {
   /// this long (a silent or slowloris peer); pending and later reads fail
   /// with `timeout`, bytes already received stay readable. Off by default.
   caf::timespan idle_timeout = no_idle_timeout;
+  /// Fault injection for tests (docs/reliability.md): the Nth read, write
+  /// or close fails, or the connect or TLS handshake does. Sockets, pipes
+  /// and TLS; in-memory pairs take theirs in memory_pair_options.
+  net::fault_plan faults;
 };
 
 /// Spawns a connection actor over `transport` (none: an in-memory reader

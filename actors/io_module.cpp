@@ -69,6 +69,11 @@ void io_module::track(const caf::strong_actor_ptr& actor) {
   });
 }
 
+std::size_t io_module::tracked() const {
+  std::lock_guard guard{tracker_->mtx};
+  return tracker_->actors.size();
+}
+
 void io_module::shutdown() {
   request_shutdown();
   if (runs_deterministically(sys_))

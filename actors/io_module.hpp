@@ -53,6 +53,10 @@ public:
   /// Remembers `actor` (weakly) so that `shutdown()` terminates it.
   void track(const caf::strong_actor_ptr& actor);
 
+  /// How many tracked actors are alive (connections, servers, handlers):
+  /// tests check that nothing outlives its connection.
+  std::size_t tracked() const;
+
   /// Terminates every tracked actor and waits (at most a few seconds) until
   /// they are gone (on the test coordinator, which runs only when told to,
   /// it does not wait: the deterministic runtime delivers the exits).

@@ -117,7 +117,14 @@ server_actor::behavior_type server_impl(server_pointer self,
           else
             caf::anon_send(srv, listener_failed{std::move(result.error())});
         },
-        [srv, &sys, opts](net::transport_ptr transport) {
+        [srv, &sys, opts, accepted = std::size_t{0}](
+          net::transport_ptr transport) mutable {
+          // An injected accept fault (the listener calls this on its one
+          // thread): the connection goes, as if the accept had failed.
+          if (++accepted == opts.faults.accept) {
+            transport->abort();
+            return;
+          }
           // The connection announces itself to its owner: (connected_atom,
           // connection_actor) below.
           spawn_connection(sys, std::move(transport), opts,

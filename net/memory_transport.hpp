@@ -4,23 +4,11 @@
 #include <string>
 #include <utility>
 
+#include "net/fault_plan.hpp"
 #include "net/transport.hpp"
 #include "streams/errors.hpp"
 
 namespace actorstreams::net {
-
-/// Fault injection on the first transport of a pair (Beast's fail_count):
-/// the Nth operation of a kind fails with `error` (0: never). A failed read
-/// delivery drops the bytes it would have delivered (those delivered before
-/// stay with the receiver), a failed write sends nothing, a failed close
-/// reports the error instead of closing cleanly; the transport is then
-/// lost with `error`, and its peer sees EOF after what it had received.
-struct fault_plan {
-  std::size_t read = 0;
-  std::size_t write = 0;
-  std::size_t close = 0;
-  stream_errc error = stream_errc::connection_reset;
-};
 
 /// Options of an in-memory transport pair.
 struct memory_options {
@@ -28,7 +16,10 @@ struct memory_options {
   std::size_t chunk = 0;
   /// Read credit per end (see transport.hpp).
   std::size_t read_window = default_read_window;
-  /// Faults of the first transport.
+  /// Faults of the first transport (read, write and close; a failed read
+  /// delivery drops its bytes, a failed write sends nothing, a failed close
+  /// reports the error; then the transport is lost with the error and its
+  /// peer sees EOF after what it had received).
   fault_plan faults;
 };
 

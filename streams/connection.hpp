@@ -60,6 +60,10 @@ struct connect_options {
   /// this long (a silent or slowloris peer); pending and later reads fail
   /// with `timeout`, bytes already received stay readable. Off by default.
   caf::timespan idle_timeout = no_idle_timeout;
+  /// Fault injection for tests (docs/reliability.md): the Nth read, write
+  /// or close fails, or the connect or TLS handshake does. Sockets, pipes
+  /// and TLS; in-memory pairs take theirs in memory_pair_options.
+  net::fault_plan faults;
 
   // -- TLS (docs/tls.md) -------------------------------------------------------
 

@@ -34,6 +34,7 @@ connection_options to_connection_options(const Options& opts) {
   result.write_low_water = opts.write_low_water;
   result.owner_grace = opts.owner_grace;
   result.idle_timeout = opts.idle_timeout;
+  result.faults = opts.faults;
   return result;
 }
 

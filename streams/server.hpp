@@ -105,6 +105,12 @@ struct server_options {
   /// this long (a silent or slowloris peer); pending and later reads fail
   /// with `timeout`, bytes already received stay readable. Off by default.
   caf::timespan idle_timeout = no_idle_timeout;
+  /// Fault injection for tests (docs/reliability.md): on every accepted
+  /// connection, the Nth read, write or close fails, or its TLS handshake
+  /// does; `accept`: the Nth accepted connection fails before its handler
+  /// sees it. Sockets, pipes
+  /// and TLS; in-memory pairs take theirs in memory_pair_options.
+  net::fault_plan faults;
   /// TLS (asyncio's `ssl`): a server context, `tls_context::server(cert,
   /// key)`. A client is handed to the handler only once its handshake
   /// succeeded; one that fails or stalls in it (until the handshake
