@@ -23,35 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::code_of;
+using testing::echo_lines;
 using testing::io_wait;
 using testing::value_of;
-
-/// Echoes lines until EOF, then closes.
-caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
-                         stream_writer out) {
-  auto next = std::make_shared<std::function<void()>>();
-  *next = [self, in, out, next] {
-    in.readline().then(
-      self,
-      [self, out, next](bytes line) {
-        if (line.empty()) {
-          out.close();
-          self->quit();
-          *next = nullptr; // breaks the cycle
-          return;
-        }
-        out.write(std::move(line));
-        (*next)();
-      },
-      [self, out, next](caf::error) {
-        out.close();
-        self->quit();
-        *next = nullptr;
-      });
-  };
-  (*next)();
-  return {};
-}
 
 /// The conversation: `lines` lines, written in three batches.
 constexpr int lines = 12;

@@ -146,6 +146,33 @@ private:
   int fd_ = -1;
 };
 
+/// A server handler: echoes lines until EOF, then closes.
+inline caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
+                         stream_writer out) {
+  auto next = std::make_shared<std::function<void()>>();
+  *next = [self, in, out, next] {
+    in.readline().then(
+      self,
+      [self, out, next](bytes line) {
+        if (line.empty()) {
+          out.close();
+          self->quit();
+          *next = nullptr; // breaks the cycle
+          return;
+        }
+        out.write(std::move(line));
+        (*next)();
+      },
+      [self, out, next](caf::error) {
+        out.close();
+        self->quit();
+        *next = nullptr;
+      });
+  };
+  (*next)();
+  return {};
+}
+
 inline sockaddr_in ipv4_address(const char* ip, uint16_t port) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;

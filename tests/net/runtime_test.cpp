@@ -20,6 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::code_of;
+using testing::echo_lines;
 using testing::connection_slot;
 using testing::io_wait;
 using testing::raw_fd;
@@ -58,32 +59,6 @@ private:
   std::thread thread_;
 };
 
-/// Echoes lines until EOF, then closes.
-caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
-                         stream_writer out) {
-  auto next = std::make_shared<std::function<void()>>();
-  *next = [self, in, out, next] {
-    in.readline().then(
-      self,
-      [self, out, next](bytes line) {
-        if (line.empty()) {
-          out.close();
-          self->quit();
-          *next = nullptr; // breaks the cycle
-          return;
-        }
-        out.write(std::move(line));
-        (*next)();
-      },
-      [self, out, next](caf::error) {
-        out.close();
-        self->quit();
-        *next = nullptr;
-      });
-  };
-  (*next)();
-  return {};
-}
 
 TEST(Runtime, DestroyingItWithAServerAndOpenConnectionsClosesEverySocket) {
   // Holds the server's port (bound, not listening) beyond the runtime, so
