@@ -190,9 +190,12 @@ TEST_F(HostilePeer, TenMebibytesWithoutANewlineOverrunReadlineInBoundedMemory) {
   auto highest = peak.exchange(0);
   watcher.join();
   sender.join();
-  // Far below the 10 MiB the line would take if it were kept.
+  // Far below the 10 MiB the line would take if it were kept. (Not under
+  // AddressSanitizer: its quarantine keeps every freed chunk resident.)
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(highest - before, 4u * 1024 * 1024)
     << "resident memory grew by " << (highest - before) << " bytes";
+#endif
   expect_still_serving(srv);
 }
 

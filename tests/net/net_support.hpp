@@ -146,30 +146,32 @@ private:
   int fd_ = -1;
 };
 
-/// A server handler: echoes lines until EOF, then closes.
-inline caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
-                         stream_writer out) {
-  auto next = std::make_shared<std::function<void()>>();
-  *next = [self, in, out, next] {
-    in.readline().then(
-      self,
-      [self, out, next](bytes line) {
-        if (line.empty()) {
-          out.close();
-          self->quit();
-          *next = nullptr; // breaks the cycle
-          return;
-        }
-        out.write(std::move(line));
-        (*next)();
-      },
-      [self, out, next](caf::error) {
+/// One step of echo_lines: reads a line, echoes it, goes on. No closure
+/// refers to itself, so nothing is left behind if the actor is killed while
+/// a read is pending (the callbacks die with the actor).
+inline void echo_line_step(caf::event_based_actor* self, stream_reader in,
+                           stream_writer out) {
+  in.readline().then(
+    self,
+    [self, in, out](bytes line) {
+      if (line.empty()) {
         out.close();
         self->quit();
-        *next = nullptr;
-      });
-  };
-  (*next)();
+        return;
+      }
+      out.write(std::move(line));
+      echo_line_step(self, in, out);
+    },
+    [self, out](caf::error) {
+      out.close();
+      self->quit();
+    });
+}
+
+/// A server handler: echoes lines until EOF, then closes.
+inline caf::behavior echo_lines(caf::event_based_actor* self, stream_reader in,
+                                stream_writer out) {
+  echo_line_step(self, std::move(in), std::move(out));
   return {};
 }
 
