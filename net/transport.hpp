@@ -141,7 +141,8 @@ public:
   /// STARTTLS: upgrades this connection in place (asyncio 3.11's
   /// start_tls). Reading pauses at once; the bytes written so far leave in
   /// plaintext; then the handshake runs and `protocol::tls_started` reports.
-  /// The owner writes nothing meanwhile. Returns an error, changing
+  /// The owner writes nothing meanwhile. Called before the transport has
+  /// connected, the upgrade begins once it has. Returns an error, changing
   /// nothing, if this transport cannot (not a socket, TLS already, closed).
   virtual caf::error start_tls(tls_options opts);
 };

@@ -174,9 +174,8 @@ public:
       return;
     writes_closed_ = true;
     close_requested_ = true;
-    // A TLS close may wait on a peer that reads nothing: bounded.
-    if (connected_ && streams_.has_tls())
-      arm_timer(shutdown_timeout_, [this] { finish(caf::error{}); });
+    if (connected_)
+      bound_tls_close();
     flush();
   }
 
@@ -194,14 +193,13 @@ public:
       return transport::start_tls(std::move(opts));
     if (closed_ || writes_closed_)
       return make_error(stream_errc::closed, "the connection is closed");
-    if (!connected_)
-      return make_error(stream_errc::invalid_argument,
-                        "start_tls before the connection is made");
     if (streams_.has_tls() || upgrade_)
       return make_error(stream_errc::invalid_argument,
                         "the connection is TLS already");
     // Nothing more is read as plaintext; what is queued leaves as such,
-    // and the answer that lets the peer begin goes last.
+    // and the answer that lets the peer begin goes last. Not connected yet
+    // (a server hands a connection to its handler before the transport has
+    // started, a client may still be connecting): all of it waits for that.
     paused_ = true;
     if (!opts.send_first.empty())
       write(std::move(opts.send_first));
@@ -262,10 +260,19 @@ protected:
       return;
     streams_.describe_tls(info_);
     connected_ = true;
+    if (close_requested_)
+      bound_tls_close(); // a close that came before the connection
     if (events_)
       events_->connection_made();
     start_read();
     flush();
+    maybe_upgrade(); // a start_tls that came before the connection
+  }
+
+  /// A TLS close may wait on a peer that reads nothing: bounded.
+  void bound_tls_close() {
+    if (streams_.has_tls())
+      arm_timer(shutdown_timeout_, [this] { finish(caf::error{}); });
   }
 
   /// Runs the TLS handshake to its end, bounded by the handshake timeout;
@@ -280,7 +287,7 @@ protected:
 
   /// start_tls, once the plaintext queued before it has left.
   void maybe_upgrade() {
-    if (!upgrade_ || writing_ || !queue_.empty() || closed_)
+    if (!upgrade_ || !connected_ || writing_ || !queue_.empty() || closed_)
       return;
     auto opts = std::move(*upgrade_);
     upgrade_.reset();

@@ -14,6 +14,11 @@
 #include <utility>
 #include <vector>
 
+#include <asio/post.hpp>
+
+#include "actors/io_module.hpp"
+#include "net/internal/io.hpp"
+#include "net/sockets.hpp"
 #include "net_support.hpp"
 #include "tls_support.hpp"
 
@@ -442,6 +447,40 @@ TEST_F(StartTls, WritesMadeDuringTheHandshakeWaitAndLeaveEncrypted) {
   ASSERT_TRUE(srv_tls.get());
   EXPECT_EQ(value_of(srv_side.reader.readline().get(io_wait)),
             "written during the handshake\n");
+}
+
+TEST_F(StartTls, AnUpgradeAskedForBeforeTheTransportHasConnectedWaitsForIt) {
+  ACTORSTREAMS_NEED_TLS_FILES(files);
+  // A server announces a connection to its handler before the transport
+  // has started, so a handler's start_tls can come first (a CI run lost
+  // that race). Make it happen every time: hold the I/O thread while the
+  // connection is spawned and asked to upgrade.
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  auto& io = io_module::try_of(sys())->io();
+  std::promise<void> release;
+  asio::post(net::context_of(io, 0),
+             [held = release.get_future().share()] { held.wait(); });
+  auto hdl = spawn_connection(sys(), net::adopt_socket(io, fds[0]));
+  connection early{stream_reader{hdl}, stream_writer{hdl}};
+  caf::scoped_actor self{sys(), true};
+  net::tls_options opts;
+  opts.context = files->server();
+  opts.send_first = "go\n";
+  auto upgraded = self->request(caf::actor_cast<caf::actor>(hdl),
+                                caf::infinite, start_tls_atom_v, opts);
+  early.writer.write("sent after start_tls\n");
+  release.set_value();
+  // The peer: a plain connection that reads the go-ahead, then upgrades.
+  auto peer = value_of(open_connection(sys(), native_socket{fds[1]}).get(io_wait));
+  EXPECT_EQ(value_of(peer.reader.readline().get(io_wait)), "go\n");
+  ASSERT_TRUE(peer.writer.start_tls(files->client(), "localhost").get(io_wait));
+  upgraded.receive([] {},
+                   [](caf::error& err) { ADD_FAILURE() << describe(err); });
+  EXPECT_EQ(value_of(peer.reader.readline().get(io_wait)),
+            "sent after start_tls\n");
+  EXPECT_EQ(value_of(early.writer.get_extra_info("tls_version").get(io_wait)),
+            "TLSv1.3");
 }
 
 TEST_F(StartTls, AFailedUpgradeFailsWithTlsErrorAndLosesTheConnection) {
