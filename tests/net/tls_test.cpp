@@ -453,14 +453,15 @@ TEST_F(StartTls, AnUpgradeAskedForBeforeTheTransportHasConnectedWaitsForIt) {
   ACTORSTREAMS_NEED_TLS_FILES(files);
   // A server announces a connection to its handler before the transport
   // has started, so a handler's start_tls can come first (a CI run lost
-  // that race). Make it happen every time: hold the I/O thread while the
+  // that race). Make it happen every time: hold the I/O threads while the
   // connection is spawned and asked to upgrade.
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
   auto& io = io_module::try_of(sys())->io();
   std::promise<void> release;
-  asio::post(net::context_of(io, 0),
-             [held = release.get_future().share()] { held.wait(); });
+  auto held = release.get_future().share();
+  for (std::size_t i = 0; i < io.size(); ++i)
+    asio::post(net::context_of(io, i), [held] { held.wait(); });
   auto hdl = spawn_connection(sys(), net::adopt_socket(io, fds[0]));
   connection early{stream_reader{hdl}, stream_writer{hdl}};
   caf::scoped_actor self{sys(), true};
