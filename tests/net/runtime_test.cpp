@@ -264,6 +264,24 @@ TEST(Runtime, AThreadThatSpawnedAndCalledReleaseThreadDoesNotHoldUpItsEnd) {
   user.end();
 }
 
+/// Destroys a runtime on a thread of its own; `done` is ready once it is
+/// gone.
+struct destroyer {
+  explicit destroyer(std::unique_ptr<runtime> rt)
+    : done(gone.get_future()), thread([this, rt = std::move(rt)]() mutable {
+        rt.reset();
+        gone.set_value();
+      }) {
+    // nop
+  }
+
+  void join() { thread.join(); }
+
+  std::promise<void> gone;
+  std::future<void> done;
+  std::thread thread;
+};
+
 TEST(Runtime, DestroyingItWhileASpawningThreadLivesOnSaysWhatItWaitsFor) {
   // CAF 0.17 cannot end the system before that thread: the runtime cannot
   // fix it, so it says so, loudly, and ends once the thread is gone.
@@ -273,17 +291,12 @@ TEST(Runtime, DestroyingItWhileASpawningThreadLivesOnSaysWhatItWaitsFor) {
   auto rt = std::make_unique<runtime>(std::move(cfg));
   spawning_thread user{rt->system(), false};
   ::testing::internal::CaptureStderr();
-  std::promise<void> destroyed;
-  auto done = destroyed.get_future();
-  std::thread destroyer{[&] {
-    rt.reset();
-    destroyed.set_value();
-  }};
+  destroyer destroying{std::move(rt)};
   // Still waiting well after the warning.
-  EXPECT_EQ(done.wait_for(1s), std::future_status::timeout);
+  EXPECT_EQ(destroying.done.wait_for(1s), std::future_status::timeout);
   user.end();
-  EXPECT_EQ(done.wait_for(io_wait), std::future_status::ready);
-  destroyer.join();
+  EXPECT_EQ(destroying.done.wait_for(io_wait), std::future_status::ready);
+  destroying.join();
   auto said = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(said.find("destroying the runtime has waited 100 ms"),
             std::string::npos) << said;
@@ -298,16 +311,11 @@ TEST(Runtime, ARuntimeMadeOnOneThreadIsDestroyedOnAnotherWhileTheFirstLivesOn) {
   // runtime must not wait for that thread when destroyed elsewhere.
   auto rt = std::make_unique<runtime>();
   auto reader = make_stream_reader(rt->system());
-  std::promise<void> destroyed;
-  auto done = destroyed.get_future();
-  std::thread destroyer{[&] {
-    rt.reset();
-    destroyed.set_value();
-  }};
-  EXPECT_EQ(done.wait_for(io_wait), std::future_status::ready);
-  if (done.wait_for(0s) != std::future_status::ready)
+  destroyer destroying{std::move(rt)};
+  EXPECT_EQ(destroying.done.wait_for(io_wait), std::future_status::ready);
+  if (destroying.done.wait_for(0s) != std::future_status::ready)
     release_thread(); // so that the destroyer ends and the test can report
-  destroyer.join();
+  destroying.join();
 }
 
 TEST(Runtime, ARuntimeThatEndsPromptlySaysNothing) {
